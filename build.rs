@@ -22,7 +22,8 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
 
-    let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
+    let mut config =
+        cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml parses");
     let versions = format!(
         "\n#define GRAZR_PROC_VERSION_MAJOR {major}\n#define GRAZR_PROC_VERSION_MINOR {minor}\n\
          #define GRAZR_PROC_VERSION_PATCH {patch}\n#define GRAZR_PROC_VERSION \"{major}.{minor}.{patch}\"\n\

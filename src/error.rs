@@ -42,7 +42,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// The kind, which decides the C result code.
@@ -70,9 +73,4 @@ impl Error {
         self.message = format!("{op} {id:?}: {}", self.message);
         self
     }
-}
-
-/// Renders an errno the way `std::io::Error` does: `No such file or directory (os error 2)`.
-pub(crate) fn os_error(errno: nix::errno::Errno) -> io::Error {
-    io::Error::from_raw_os_error(errno as i32)
 }

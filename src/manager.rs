@@ -1,43 +1,692 @@
 #![forbid(unsafe_code)]
-//! The public API.
-use std::path::Path;
+//! The public API: [`Manager`] ties the registry, the spawner, the identity rules and the
+//! stopper together. Each method validates its input, finds the id's entry, and follows the
+//! contract's rules for that operation.
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow};
 use once_cell::sync::Lazy;
-use crate::{ProcessInfo, Result, ServiceSpec, StartSpec, Status, StopOptions};
+
+use crate::error::Error;
+use crate::pidfile;
+use crate::registry::{lock, Child, Entry, Exit, Phase, Registry, Run};
+use crate::services::{Resolved, Services};
+use crate::spawn::{self, absolute};
+use crate::spec::{
+    ProcessInfo, ServiceSpec, StartSpec, State, Status, StopOptions, DEFAULT_NEVER_KILL_TIMEOUT,
+    DEFAULT_PID_FILE_TIMEOUT, DEFAULT_STARTUP_WINDOW, DEFAULT_STOP_TIMEOUT,
+};
+use crate::stop::{self, Plan};
+use crate::target::{self, Expect, Target};
+use crate::{ErrorKind, Result};
+
+/// Longest id accepted, in bytes (PATH_MAX less the NUL).
+const MAX_ID: usize = 4095;
+/// Lines of the log quoted in a start failure.
+const LOG_TAIL_LINES: usize = 10;
+/// Stack of a stop_all worker thread: it only waits in poll.
+const STOP_THREAD_STACK: usize = 256 * 1024;
 
 /// A process manager: its own registry of tracked ids and registered services.
-pub struct Manager {}
+///
+/// Every method may be called from any thread. [`Manager::global`] is the instance behind the
+/// C ABI; separate instances (tests, embedders) share nothing.
+#[derive(Debug, Default)]
+pub struct Manager {
+    registry: Registry,
+    services: RwLock<Services>,
+}
 
 static GLOBAL: Lazy<Manager> = Lazy::new(Manager::new);
 
-impl Default for Manager { fn default() -> Self { Self::new() } }
+fn check_id(op: &str, id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::invalid(format!("{op}: process id is empty")));
+    }
+    if id.len() > MAX_ID {
+        return Err(Error::invalid(format!(
+            "{op}: process id is longer than {MAX_ID} bytes"
+        )));
+    }
+    if id.contains('\0') {
+        return Err(Error::invalid(format!(
+            "{op}: process id {id:?} contains a NUL byte"
+        )));
+    }
+    Ok(())
+}
+
+fn check_signal(what: &str, signal: i32) -> Result<()> {
+    if (1..=libc::SIGRTMAX()).contains(&signal) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "{what} {signal} is not a signal number"
+        )))
+    }
+}
+
+fn exit_text(exit: Option<Exit>) -> String {
+    match exit {
+        Some(Exit::Code(c)) => format!("exited with status {c}"),
+        Some(Exit::Signal(s)) => format!("was killed by signal {s}"),
+        Some(Exit::Unknown) | None => "exited (status unknown: reaped elsewhere)".to_string(),
+    }
+}
 
 impl Manager {
     /// A manager with nothing tracked or registered.
-    pub fn new() -> Self { Manager {} }
+    pub fn new() -> Self {
+        Manager::default()
+    }
+
     /// The instance behind the C ABI.
-    pub fn global() -> &'static Manager { &GLOBAL }
-    /// Starts.
-    pub fn start(&self, _id: &str, _spec: &StartSpec) -> Result<()> { todo!() }
-    /// Stops.
-    pub fn stop(&self, _id: &str, _opts: &StopOptions) -> Result<()> { todo!() }
-    /// Status.
-    pub fn status(&self, _id: &str) -> Result<Status> { todo!() }
-    /// Pid.
-    pub fn pid(&self, _id: &str) -> Result<Option<i32>> { todo!() }
-    /// Signal.
-    pub fn signal(&self, _id: &str, _sig: i32) -> Result<()> { todo!() }
-    /// Info.
-    pub fn info(&self, _id: &str) -> Result<ProcessInfo> { todo!() }
-    /// List.
-    pub fn list(&self) -> Vec<String> { todo!() }
-    /// Stop all.
-    pub fn stop_all(&self) -> Result<()> { todo!() }
-    /// Register.
-    pub fn register_service(&self, _spec: ServiceSpec) -> Result<()> { todo!() }
-    /// Shutdown.
-    pub fn shutdown(&self) { todo!() }
+    pub fn global() -> &'static Manager {
+        &GLOBAL
+    }
+
+    fn resolve(&self, id: &str) -> Resolved {
+        self.services
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .resolve(id)
+    }
+
+    /// Starts `spec` under `id` and returns once it runs; see the C contract's start for the
+    /// waiting rules. Already running is success and spawns nothing.
+    pub fn start(&self, id: &str, spec: &StartSpec) -> Result<()> {
+        self.start_inner(id, spec)
+            .map_err(|e| e.context("start", id))
+    }
+
+    fn start_inner(&self, id: &str, spec: &StartSpec) -> Result<()> {
+        check_id("start", id)?;
+        if spec.argv.first().is_none_or(|a| a.is_empty()) {
+            return Err(Error::invalid("argv is empty or argv[0] is empty"));
+        }
+        let resolved = self.resolve(id);
+        let pid_file = spec
+            .pid_file
+            .as_deref()
+            .map(absolute)
+            .or(resolved.pid_file.clone());
+        let log = spec.log_file.as_deref().map(absolute);
+        let cwd = spec.cwd.as_deref().map(absolute);
+
+        let entry = self.registry.entry(id);
+        let result = (|| {
+            let _op = lock(&entry.op);
+            {
+                let mut slot = lock(&entry.state);
+                if let Some(run) = slot.as_mut() {
+                    if run.refresh().status() == Status::Running {
+                        return Ok(());
+                    }
+                }
+                if let Some(path) = &pid_file {
+                    if let Some(run) = adopt(path, &resolved)? {
+                        *slot = Some(run);
+                        return Ok(());
+                    }
+                }
+            }
+            if let Some(path) = &pid_file {
+                remove_if_stale(path, None);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::io_path("cannot create pid file directory", dir, &e))?;
+                }
+            }
+            let spawned = spawn::spawn(spec, cwd.as_deref(), log.as_deref())?;
+            let main = match Target::child(spawned.pid, spawned.spawn_ticks) {
+                Ok(t) => t,
+                Err(e) => {
+                    spawn::abandon(spawned.pid);
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!("cannot watch the new process: {e}"),
+                    ));
+                }
+            };
+            *lock(&entry.state) = Some(Run {
+                phase: Phase::Starting,
+                main: Some(main.clone()),
+                child: Some(Child {
+                    pid: spawned.pid,
+                    exit: None,
+                }),
+                pid_file: pid_file.clone(),
+                pid_file_pending: pid_file.is_some(),
+                spawn_ticks: Some(spawned.spawn_ticks),
+                log_file: log.clone(),
+                argv: spec.argv.clone(),
+                stop_sent: false,
+                ended: None,
+            });
+            let waited = match &pid_file {
+                Some(path) => wait_pid_file(
+                    &entry,
+                    &main,
+                    path,
+                    spec.pid_file_timeout.unwrap_or(DEFAULT_PID_FILE_TIMEOUT),
+                ),
+                None => wait_window(
+                    &entry,
+                    &main,
+                    spec.startup_window.unwrap_or(DEFAULT_STARTUP_WINDOW),
+                ),
+            };
+            let mut slot = lock(&entry.state);
+            if let Some(run) = slot.as_mut() {
+                if run.phase == Phase::Starting {
+                    run.phase = Phase::Running;
+                }
+            }
+            waited.map_err(|msg| {
+                let tail = spawn::log_tail(log.as_deref(), LOG_TAIL_LINES)
+                    .map(|t| {
+                        format!(
+                            "; last lines of {}:\n{t}",
+                            log.as_deref().unwrap_or(Path::new("")).display()
+                        )
+                    })
+                    .unwrap_or_default();
+                Error::new(ErrorKind::Exited, format!("{msg}{tail}"))
+            })
+        })();
+        self.registry.release(id, entry);
+        result
+    }
+
+    /// Stops `id`; see the C contract's stop. Not running, or unknown, is success.
+    pub fn stop(&self, id: &str, opts: &StopOptions) -> Result<()> {
+        self.stop_inner(id, opts).map_err(|e| e.context("stop", id))
+    }
+
+    fn stop_inner(&self, id: &str, opts: &StopOptions) -> Result<()> {
+        check_id("stop", id)?;
+        if let Some(s) = opts.signal {
+            check_signal("stop signal", s)?;
+        }
+        let resolved = self.resolve(id);
+        let never_kill = opts.never_kill || resolved.never_kill;
+        let plan = Plan {
+            signal: opts
+                .signal
+                .or(resolved.stop_signal)
+                .unwrap_or(libc::SIGTERM),
+            never_kill,
+            timeout: opts
+                .timeout
+                .or(resolved.stop_timeout)
+                .unwrap_or(if never_kill {
+                    DEFAULT_NEVER_KILL_TIMEOUT
+                } else {
+                    DEFAULT_STOP_TIMEOUT
+                }),
+        };
+        let pid_file = opts
+            .pid_file
+            .as_deref()
+            .map(absolute)
+            .or(resolved.pid_file.clone());
+        let entry = self.registry.entry(id);
+        let result = (|| {
+            let _op = lock(&entry.op);
+            let main = {
+                let mut slot = lock(&entry.state);
+                let mut main = slot.as_mut().and_then(|r| r.live_main().cloned());
+                if main.is_none() {
+                    if let Some(path) = &pid_file {
+                        if let Some(run) = adopt(path, &resolved)? {
+                            main = run.main.clone();
+                            *slot = Some(run);
+                        }
+                    }
+                }
+                match main {
+                    Some(m) => {
+                        let run = slot.as_mut().expect("a live main has a run");
+                        run.phase = Phase::Stopping;
+                        run.stop_sent = true;
+                        m
+                    }
+                    None => {
+                        // Not running: clear an ERROR and a pid file naming a dead process.
+                        let tracked = slot.as_ref().and_then(|r| r.pid_file.clone());
+                        *slot = None;
+                        for path in tracked.iter().chain(pid_file.iter()) {
+                            remove_if_stale(path, None);
+                        }
+                        return Ok(());
+                    }
+                }
+            };
+            let outcome = stop::stop_target(id, &main, plan);
+            let mut slot = lock(&entry.state);
+            let Some(run) = slot.as_mut() else {
+                return outcome;
+            };
+            if outcome.is_err() && main.is_alive() {
+                run.phase = Phase::Running;
+                run.stop_sent = false;
+                return outcome;
+            }
+            run.refresh();
+            if let Some(child) = run.child.as_mut() {
+                // A launcher still running beside its daemon is ours: end and reap it.
+                if child.poll() {
+                    spawn::abandon(child.pid);
+                    child.poll();
+                }
+            }
+            if let Some(path) = run.pid_file.clone() {
+                remove_if_stale(&path, Some(main.pid));
+            }
+            *slot = None;
+            outcome
+        })();
+        self.registry.release(id, entry);
+        result
+    }
+
+    /// Runs `f` on the run record of `id`, adopting the id through its registered pid file
+    /// when nothing runs under it. Never waits for a start or stop in progress.
+    fn with_run<T>(&self, id: &str, f: impl FnOnce(Option<&mut Run>) -> T) -> Result<T> {
+        let resolved = self.resolve(id);
+        let entry = match self.registry.get(id) {
+            Some(e) => e,
+            None if resolved.pid_file.is_some() => self.registry.entry(id),
+            None => return Ok(f(None)),
+        };
+        let result = (|| {
+            let mut slot = lock(&entry.state);
+            let stopped = slot
+                .as_mut()
+                .is_none_or(|r| r.refresh().status() == Status::Stopped);
+            if stopped {
+                if let Some(path) = &resolved.pid_file {
+                    if let Some(run) = adopt(path, &resolved)? {
+                        *slot = Some(run);
+                    }
+                }
+            }
+            Ok(f(slot.as_mut()))
+        })();
+        self.registry.release(id, entry);
+        result
+    }
+
+    /// The status of `id`, from the contract's decision table.
+    pub fn status(&self, id: &str) -> Result<Status> {
+        check_id("status", id)?;
+        self.with_run(id, |run| {
+            run.map_or(Status::Stopped, |r| r.refresh().status())
+        })
+        .map_err(|e| e.context("status", id))
+    }
+
+    /// The main PID of `id` while it runs.
+    pub fn pid(&self, id: &str) -> Result<Option<i32>> {
+        check_id("get_pid", id)?;
+        self.with_run(id, |run| run.and_then(|r| r.live_main().map(|m| m.pid)))
+            .map_err(|e| e.context("get_pid", id))
+    }
+
+    /// Sends `signal` to the verified main process of `id`.
+    pub fn signal(&self, id: &str, signal: i32) -> Result<()> {
+        check_id("signal", id)?;
+        check_signal("signal", signal)?;
+        let sent = self.with_run(id, |run| match run.and_then(|r| r.live_main().cloned()) {
+            None => Err(Error::new(ErrorKind::NotRunning, "not running")),
+            Some(main) => main.signal(signal).map_err(|e| match e.raw_os_error() {
+                Some(libc::ESRCH) => Error::new(ErrorKind::NotRunning, "exited before the signal"),
+                Some(libc::EPERM) => Error::new(
+                    ErrorKind::Permission,
+                    format!("cannot send signal {signal} to PID {}: {e}", main.pid),
+                ),
+                _ => Error::new(
+                    ErrorKind::Io,
+                    format!("cannot send signal {signal} to PID {}: {e}", main.pid),
+                ),
+            }),
+        });
+        sent.and_then(|r| r).map_err(|e| e.context("signal", id))
+    }
+
+    /// A snapshot of `id`. An unknown id reads as stopped.
+    pub fn info(&self, id: &str) -> Result<ProcessInfo> {
+        check_id("info", id)?;
+        self.with_run(id, |run| {
+            let mut info = ProcessInfo {
+                id: id.to_owned(),
+                status: Status::Stopped,
+                state: State::Stopped,
+                pid: None,
+                pgid: None,
+                child_pid: None,
+                exit_code: None,
+                term_signal: None,
+                start_time_ms: None,
+                pid_file: None,
+                log_file: None,
+                argv: Vec::new(),
+            };
+            let Some(run) = run else { return info };
+            info.state = run.refresh();
+            info.status = info.state.status();
+            info.pid_file = run.pid_file.clone();
+            info.log_file = run.log_file.clone();
+            info.argv = run.argv.clone();
+            info.child_pid = run.child.as_ref().map(|c| c.pid);
+            let exit = run
+                .ended
+                .and_then(|(_, e)| e)
+                .or(run.child.as_ref().and_then(|c| c.exit));
+            match exit {
+                Some(Exit::Code(c)) => info.exit_code = Some(c),
+                Some(Exit::Signal(s)) => info.term_signal = Some(s),
+                _ => {}
+            }
+            if let Some(main) = run.main.as_ref().filter(|_| info.status == Status::Running) {
+                info.pid = Some(main.pid);
+                info.pgid = crate::procfs::stat(main.pid).ok().map(|s| s.pgid);
+                info.start_time_ms = Some(main.start_time_ms());
+            }
+            info
+        })
+        .map_err(|e| e.context("info", id))
+    }
+
+    /// The ids that run or ended in an error that has not been cleared, sorted.
+    pub fn list(&self) -> Vec<String> {
+        self.registry
+            .snapshot()
+            .into_iter()
+            .filter(|(_, entry)| {
+                lock(&entry.state)
+                    .as_mut()
+                    .is_some_and(|r| r.refresh().status() != Status::Stopped)
+            })
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Stops every tracked id, every registered exact id and every id of a template whose pid
+    /// file exists, in parallel, each with its registered defaults.
+    pub fn stop_all(&self) -> Result<()> {
+        let mut ids: Vec<String> = self
+            .registry
+            .snapshot()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.extend(
+            self.services
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .candidate_ids(),
+        );
+        ids.sort();
+        ids.dedup();
+        let results: Vec<(String, Result<()>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .iter()
+                .map(|id| {
+                    let work = move || {
+                        // Library threads block every signal, so the host's handlers run only
+                        // on the host's threads.
+                        let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None);
+                        self.stop(id, &StopOptions::default())
+                    };
+                    let spawned = std::thread::Builder::new()
+                        .name("grazr-stop".into())
+                        .stack_size(STOP_THREAD_STACK)
+                        .spawn_scoped(scope, work);
+                    (id, spawned)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(id, handle)| {
+                    let result = match handle {
+                        Ok(h) => h.join().unwrap_or_else(|_| {
+                            Err(Error::new(
+                                ErrorKind::Internal,
+                                format!("stop {id:?}: the stop thread panicked"),
+                            ))
+                        }),
+                        // No thread to be had (RLIMIT_NPROC): stop it on this one.
+                        Err(_) => self.stop(id, &StopOptions::default()),
+                    };
+                    (id.clone(), result)
+                })
+                .collect()
+        });
+        let failures: Vec<Error> = results.into_iter().filter_map(|(_, r)| r.err()).collect();
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let severity = |k: ErrorKind| match k {
+            ErrorKind::Internal => 5,
+            ErrorKind::Permission => 4,
+            ErrorKind::Timeout => 3,
+            ErrorKind::Io => 2,
+            _ => 1,
+        };
+        let worst = failures
+            .iter()
+            .map(Error::kind)
+            .max_by_key(|k| severity(*k))
+            .expect("not empty");
+        let detail: Vec<&str> = failures.iter().map(Error::message).collect();
+        Err(Error::new(
+            worst,
+            format!(
+                "stop_all: {} of {} stops failed: {}",
+                failures.len(),
+                ids.len(),
+                detail.join("; ")
+            ),
+        ))
+    }
+
+    /// Registers a service (see [`ServiceSpec`]).
+    pub fn register_service(&self, spec: ServiceSpec) -> Result<()> {
+        if spec.id_pattern.is_empty() || spec.id_pattern.len() > MAX_ID {
+            return Err(Error::invalid(
+                "register_service: id pattern is empty or longer than 4095 bytes",
+            ));
+        }
+        if let Some(s) = spec.stop_signal {
+            check_signal("register_service: stop signal", s)?;
+        }
+        let pattern = spec.id_pattern.clone();
+        self.services
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .register(spec)
+            .map_err(|e| e.context("register_service", &pattern))
+    }
+
+    /// Forgets every tracked id and closes every pidfd. Processes keep running; registered
+    /// services stay registered, so their pid files find them again.
+    pub fn shutdown(&self) {
+        self.registry.clear();
+    }
 }
-/// Read pid file.
-pub fn read_pid_file(_path: &Path) -> Result<Option<i32>> { todo!() }
-/// Pid alive.
-pub fn pid_alive(_pid: i32) -> bool { todo!() }
+
+/// A run around the verified live process that `path` names, if it names one.
+fn adopt(path: &Path, resolved: &Resolved) -> Result<Option<Run>> {
+    let file = match pidfile::read(path) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(Error::io_path("cannot read pid file", path, &e)),
+    };
+    let Some(pid) = file.pid else { return Ok(None) };
+    let expect = Expect {
+        program: resolved.program.as_deref(),
+        ..Expect::from_pid_file(file.written_ticks)
+    };
+    match Target::open(pid, &expect) {
+        Ok(Some(t)) => Ok(Some(Run::adopted(t, path.to_path_buf()))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(Error::new(
+            ErrorKind::Io,
+            format!("cannot open a pidfd for PID {pid}: {e}"),
+        )),
+    }
+}
+
+/// Removes the pid file at `path` if its first line is a PID that is dead or fails the identity
+/// check, or is `stopped` (the process a stop just ended). A file that holds no PID is left
+/// alone: it may not be a pid file at all.
+fn remove_if_stale(path: &Path, stopped: Option<i32>) {
+    let Ok(Some(file)) = pidfile::read(path) else {
+        return;
+    };
+    let Some(pid) = file.pid else { return };
+    let live = stopped != Some(pid)
+        && target::check(pid, &Expect::from_pid_file(file.written_ticks)).is_ok();
+    if !live {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Start without a pid file: watch the child for `window` (zero: not at all).
+fn wait_window(
+    entry: &Arc<Entry>,
+    child: &Target,
+    window: Duration,
+) -> std::result::Result<(), String> {
+    if window.is_zero() || !child.wait_exit(Instant::now() + window) {
+        return Ok(());
+    }
+    let mut slot = lock(&entry.state);
+    let Some(run) = slot.as_mut() else {
+        return Ok(());
+    };
+    if run.refresh().status() == Status::Running {
+        return Ok(());
+    }
+    let exit = run.ended.and_then(|(_, e)| e);
+    Err(format!(
+        "{} during its {} ms startup window",
+        exit_text(exit),
+        window.as_millis()
+    ))
+}
+
+/// Start with a pid file: wait until it names a verified live process, the child fails, or
+/// the timeout passes. Woken by inotify on the file's directory and by the child's pidfd.
+fn wait_pid_file(
+    entry: &Arc<Entry>,
+    child: &Target,
+    path: &Path,
+    timeout: Duration,
+) -> std::result::Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let watcher = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
+        .ok()
+        .filter(|w| {
+            let dir = path.parent().unwrap_or(Path::new("/"));
+            let mask = AddWatchFlags::IN_CREATE
+                | AddWatchFlags::IN_MODIFY
+                | AddWatchFlags::IN_CLOSE_WRITE
+                | AddWatchFlags::IN_MOVED_TO;
+            w.add_watch(dir, mask).is_ok()
+        });
+    let mut child_done = false;
+    let mut pause = Duration::from_micros(100);
+    loop {
+        {
+            let mut slot = lock(&entry.state);
+            let Some(run) = slot.as_mut() else {
+                return Ok(());
+            };
+            let state = run.refresh();
+            if state.status() == Status::Running && !run.pid_file_pending {
+                return Ok(());
+            }
+            if let Some((_, exit)) = run.ended {
+                return Err(format!(
+                    "{} before writing its pid file {}",
+                    exit_text(exit),
+                    path.display()
+                ));
+            }
+            let child_exit = run.child.as_ref().and_then(|c| c.exit);
+            child_done |= child_exit.is_some();
+            if Instant::now() >= deadline {
+                if child_exit.is_none() {
+                    // Alive without a valid pid file: tracked by its own PID until the file
+                    // appears.
+                    return Ok(());
+                }
+                run.finish(State::Exited);
+                return Err(format!(
+                    "{} and wrote no pid file {} within {} ms",
+                    exit_text(child_exit),
+                    path.display(),
+                    timeout.as_millis()
+                ));
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match (&watcher, &child.pidfd) {
+            (Some(w), pidfd) => {
+                let mut fds = vec![PollFd::new(w.as_fd(), PollFlags::POLLIN)];
+                if let (Some(fd), false) = (pidfd, child_done) {
+                    fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+                }
+                // Without a pidfd the child's exit wakes nobody: look again every few ms.
+                let slice = if pidfd.is_some() || child_done {
+                    left
+                } else {
+                    left.min(Duration::from_millis(5))
+                };
+                let ms = (slice.as_millis().min(i32::MAX as u128) as i32).max(1);
+                let _ = poll(
+                    &mut fds,
+                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+                );
+                while w.read_events().is_ok_and(|e| !e.is_empty()) {}
+            }
+            (None, _) => {
+                std::thread::sleep(pause.min(left));
+                pause = (pause * 2).min(Duration::from_millis(5));
+            }
+        }
+    }
+}
+
+/// The verified live PID that the pid file at `path` names: first line only, a process (not a
+/// thread), alive and not a zombie, not the host or its kin, started no later than the file was
+/// last written. `Ok(None)` for a missing file, garbage or a refused PID; an error when the file
+/// exists but cannot be read.
+pub fn read_pid_file(path: &Path) -> Result<Option<i32>> {
+    let path: PathBuf = absolute(path);
+    let file = match pidfile::read(&path) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(Error::io_path("read_pid_file: cannot read", &path, &e)),
+    };
+    let Some(pid) = file.pid else { return Ok(None) };
+    Ok(
+        target::check(pid, &Expect::from_pid_file(file.written_ticks))
+            .ok()
+            .map(|_| pid),
+    )
+}
+
+/// Whether `pid` names a live process the library would accept: a process (not a thread), not
+/// a zombie, not PID 0 or 1, not the host, its ancestors, its group or session leader.
+pub fn pid_alive(pid: i32) -> bool {
+    target::check(pid, &Expect::default()).is_ok()
+}

@@ -124,7 +124,10 @@ impl StartSpec {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        StartSpec { argv: argv.into_iter().map(Into::into).collect(), ..StartSpec::default() }
+        StartSpec {
+            argv: argv.into_iter().map(Into::into).collect(),
+            ..StartSpec::default()
+        }
     }
 
     /// Sets the pid file.
@@ -238,7 +241,10 @@ pub struct ServiceSpec {
 impl ServiceSpec {
     /// A registration for `id_pattern` with every default.
     pub fn new(id_pattern: impl Into<String>) -> Self {
-        ServiceSpec { id_pattern: id_pattern.into(), ..ServiceSpec::default() }
+        ServiceSpec {
+            id_pattern: id_pattern.into(),
+            ..ServiceSpec::default()
+        }
     }
 
     /// Sets the pid-file template.
@@ -312,8 +318,14 @@ mod tests {
             EnvChange::parse(OsStr::new("A=b=c")),
             Some(EnvChange::Set("A".into(), "b=c".into()))
         );
-        assert_eq!(EnvChange::parse(OsStr::new("A=")), Some(EnvChange::Set("A".into(), "".into())));
-        assert_eq!(EnvChange::parse(OsStr::new("A")), Some(EnvChange::Remove("A".into())));
+        assert_eq!(
+            EnvChange::parse(OsStr::new("A=")),
+            Some(EnvChange::Set("A".into(), "".into()))
+        );
+        assert_eq!(
+            EnvChange::parse(OsStr::new("A")),
+            Some(EnvChange::Remove("A".into()))
+        );
         assert_eq!(EnvChange::parse(OsStr::new("=x")), None);
         assert_eq!(EnvChange::parse(OsStr::new("")), None);
     }

@@ -1,1 +1,164 @@
 #![forbid(unsafe_code)]
+//! The staged stop of one verified main process and its process group: graceful signal and
+//! SIGCONT, a wait on kernel events, SIGKILL for what is left of the group when the main
+//! process exits (systemd's KillMode=mixed), SIGKILL for everything at the timeout.
+//!
+//! Nothing here holds a registry lock: the caller reads the target under the lock, lets go,
+//! and calls [`stop_target`], so status calls are never blocked by a stop.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use nix::unistd::{getpgrp, getsid};
+
+use crate::spec::KILL_GRACE;
+use crate::target::{wait_all, Expect, Target};
+use crate::{procfs, sys, Error, ErrorKind, Result};
+
+/// How one stop proceeds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    pub signal: i32,
+    pub timeout: Duration,
+    pub never_kill: bool,
+}
+
+/// The process group to clean up with the main process: its own group, unless that is the
+/// host's (an adopted process started from the host's shell) or the host's session.
+pub(crate) fn group_of(main: &Target) -> Option<i32> {
+    let stat = procfs::stat(main.pid).ok()?;
+    let host_sid = getsid(None).map(|s| s.as_raw()).unwrap_or(-1);
+    (stat.pgid > 1 && stat.pgid != getpgrp().as_raw() && stat.sid != host_sid).then_some(stat.pgid)
+}
+
+fn signal_error(id: &str, what: &str, pid: i32, err: &io::Error) -> Error {
+    let kind = if err.raw_os_error() == Some(libc::EPERM) {
+        ErrorKind::Permission
+    } else {
+        ErrorKind::Io
+    };
+    Error::new(
+        kind,
+        format!("stop {id:?}: cannot send {what} to PID {pid}: {err}"),
+    )
+}
+
+fn is_gone(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::ESRCH)
+}
+
+/// Sends SIGKILL to every verified member of process group `pgid` other than `main`, and
+/// returns them to be waited for. While the leader (`main`, when it leads the group) lives,
+/// the kernel signals the whole group at once through its pidfd (Linux 6.9+); members are then
+/// still collected one by one, which is also the path on older kernels and after the leader
+/// has exited. A member is signalled only through a pidfd opened before its identity (group
+/// and start time) was re-read.
+fn kill_group(pgid: i32, main: &Target) -> Vec<Target> {
+    let leader_alive = main.pid == pgid && main.is_alive();
+    if leader_alive {
+        if let Some(fd) = &main.pidfd {
+            let _ = sys::pidfd_send_signal(
+                std::os::fd::AsFd::as_fd(fd.as_ref()),
+                libc::SIGKILL,
+                sys::PIDFD_SIGNAL_PROCESS_GROUP,
+            );
+        }
+    } else if pgid == main.pid
+        && procfs::stat(pgid).is_ok_and(|s| s.start_ticks != main.start_ticks && !s.is_dead())
+    {
+        // Another process now has the leader's number: the group id may have been reused.
+        return Vec::new();
+    }
+    let mut killed: Vec<Target> = Vec::new();
+    // A member may fork while we work; a few passes catch the children of the first ones.
+    for _ in 0..3 {
+        let mut found = false;
+        for (pid, start) in procfs::group_members(pgid) {
+            if pid == main.pid || killed.iter().any(|k| k.pid == pid) {
+                continue;
+            }
+            let expect = Expect {
+                not_before: Some(start),
+                not_after: Some(start as i64),
+                program: None,
+            };
+            let Ok(Some(member)) = Target::open(pid, &expect) else {
+                continue;
+            };
+            if procfs::stat(pid).map(|s| s.pgid).ok() != Some(pgid) {
+                continue;
+            }
+            if member.signal(libc::SIGKILL).is_ok() {
+                found = true;
+                killed.push(member);
+            }
+        }
+        if !found {
+            break;
+        }
+    }
+    killed
+}
+
+/// Stops `main` (verified alive by the caller) as `plan` says. `Ok(())` once the main process
+/// and every verified member of its group are gone.
+pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan) -> Result<()> {
+    let group = group_of(main);
+    match main.signal(plan.signal) {
+        Ok(()) => {}
+        Err(e) if is_gone(&e) => {}
+        Err(e) => {
+            return Err(signal_error(
+                id,
+                &format!("signal {}", plan.signal),
+                main.pid,
+                &e,
+            ))
+        }
+    }
+    // A stopped process cannot act on the signal until it is continued.
+    let _ = main.signal(libc::SIGCONT);
+
+    let started = Instant::now();
+    let exited = if plan.timeout.is_zero() {
+        !main.is_alive()
+    } else {
+        main.wait_exit(started + plan.timeout)
+    };
+    if !exited && plan.never_kill {
+        return Err(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "stop {id:?}: PID {} still running {} ms after signal {}; not killed (SIGKILL is not allowed for it)",
+                main.pid,
+                plan.timeout.as_millis(),
+                plan.signal
+            ),
+        ));
+    }
+    let mut waiting = Vec::new();
+    if !exited {
+        match main.signal(libc::SIGKILL) {
+            Ok(()) => {}
+            Err(e) if is_gone(&e) => {}
+            Err(e) => return Err(signal_error(id, "SIGKILL", main.pid, &e)),
+        }
+        waiting.push(main.clone());
+    }
+    if let Some(pgid) = group {
+        waiting.extend(kill_group(pgid, main));
+    }
+    let survivors = wait_all(waiting, Instant::now() + KILL_GRACE);
+    if survivors.is_empty() {
+        return Ok(());
+    }
+    let pids: Vec<String> = survivors.iter().map(|t| t.pid.to_string()).collect();
+    Err(Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "stop {id:?}: still alive {} ms after SIGKILL: PID {}",
+            KILL_GRACE.as_millis(),
+            pids.join(", ")
+        ),
+    ))
+}

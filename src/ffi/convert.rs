@@ -28,7 +28,9 @@ pub(super) unsafe fn required<'a>(ptr: *const c_char, what: &str) -> Result<&'a 
         return Err(Error::invalid(format!("{what} is empty")));
     }
     if s.to_bytes().len() > PATH_MAX {
-        return Err(Error::invalid(format!("{what} is longer than PATH_MAX ({PATH_MAX} bytes)")));
+        return Err(Error::invalid(format!(
+            "{what} is longer than PATH_MAX ({PATH_MAX} bytes)"
+        )));
     }
     Ok(s)
 }
@@ -40,14 +42,18 @@ pub(super) unsafe fn required<'a>(ptr: *const c_char, what: &str) -> Result<&'a 
 pub(super) unsafe fn process_id<'a>(ptr: *const c_char) -> Result<&'a str, Error> {
     // SAFETY: forwarded contract.
     let s = unsafe { required(ptr, "process id") }?;
-    s.to_str().map_err(|_| Error::invalid(format!("process id {s:?} is not UTF-8")))
+    s.to_str()
+        .map_err(|_| Error::invalid(format!("process id {s:?} is not UTF-8")))
 }
 
 /// An optional path: NULL or empty is `None`.
 ///
 /// # Safety
 /// As [`required`].
-pub(super) unsafe fn optional_path(ptr: *const c_char, what: &str) -> Result<Option<PathBuf>, Error> {
+pub(super) unsafe fn optional_path(
+    ptr: *const c_char,
+    what: &str,
+) -> Result<Option<PathBuf>, Error> {
     if ptr.is_null() {
         return Ok(None);
     }
@@ -75,14 +81,19 @@ pub(super) unsafe fn path(ptr: *const c_char, what: &str) -> Result<PathBuf, Err
 /// # Safety
 /// `ptr` is NULL or points to an array of string pointers ending with NULL, each valid for the
 /// call.
-pub(super) unsafe fn string_array(ptr: *const *const c_char, what: &str) -> Result<Vec<OsString>, Error> {
+pub(super) unsafe fn string_array(
+    ptr: *const *const c_char,
+    what: &str,
+) -> Result<Vec<OsString>, Error> {
     let mut out = Vec::new();
     if ptr.is_null() {
         return Ok(out);
     }
     loop {
         if out.len() >= MAX_ENTRIES {
-            return Err(Error::invalid(format!("{what} has more than {MAX_ENTRIES} entries")));
+            return Err(Error::invalid(format!(
+                "{what} has more than {MAX_ENTRIES} entries"
+            )));
         }
         // SAFETY: the array is NULL-terminated, and we have not passed the terminator yet.
         let item = unsafe { *ptr.add(out.len()) };
@@ -100,14 +111,20 @@ pub(super) unsafe fn string_array(ptr: *const *const c_char, what: &str) -> Resu
 /// # Safety
 /// `ptr` is NULL or points to at least `size` readable bytes, where `size` is the struct's
 /// first field.
-pub(super) unsafe fn sized_struct<T: Copy>(ptr: *const T, defaults: T, what: &str) -> Result<T, Error> {
+pub(super) unsafe fn sized_struct<T: Copy>(
+    ptr: *const T,
+    defaults: T,
+    what: &str,
+) -> Result<T, Error> {
     if ptr.is_null() {
         return Ok(defaults);
     }
     // SAFETY: every versioned struct starts with its u32 size, which is readable.
     let size = unsafe { *(ptr as *const u32) } as usize;
     if size < size_of::<u32>() {
-        return Err(Error::invalid(format!("{what}.size is {size}; set it to sizeof the struct")));
+        return Err(Error::invalid(format!(
+            "{what}.size is {size}; set it to sizeof the struct"
+        )));
     }
     let mut value = defaults;
     let n = size.min(size_of::<T>());

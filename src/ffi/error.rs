@@ -52,7 +52,9 @@ pub(super) fn store_panic(panic: Box<dyn Any + Send>) -> i32 {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string());
-    set_message(&format!("internal error (a bug in grazr_proc, please report it): {what}"));
+    set_message(&format!(
+        "internal error (a bug in grazr_proc, please report it): {what}"
+    ));
     GRAZR_ERR_INTERNAL
 }
 

@@ -182,12 +182,16 @@ pub unsafe extern "C" fn grazr_start_process_ex(
             let o = sized_struct(options, defaults, "grazr_start_options")?;
             let argv = string_array(argv, "argv")?;
             if argv.is_empty() {
-                return Err(Error::invalid(format!("start {id:?}: argv is NULL or empty")));
+                return Err(Error::invalid(format!(
+                    "start {id:?}: argv is NULL or empty"
+                )));
             }
             let mut env = Vec::new();
             for entry in string_array(o.env, "env")? {
                 env.push(EnvChange::parse(&entry).ok_or_else(|| {
-                    Error::invalid(format!("start {id:?}: env entry {entry:?} has an empty name"))
+                    Error::invalid(format!(
+                        "start {id:?}: env entry {entry:?} has an empty name"
+                    ))
                 })?);
             }
             let spec = StartSpec {
@@ -241,7 +245,11 @@ pub(super) fn signal_arg(signal: i32, what: &str) -> Result<Option<i32>, Error> 
 /// # Safety
 /// `process_id` is NULL or a valid NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn grazr_stop_process(process_id: *const c_char, signal: i32, timeout_ms: i32) -> i32 {
+pub unsafe extern "C" fn grazr_stop_process(
+    process_id: *const c_char,
+    signal: i32,
+    timeout_ms: i32,
+) -> i32 {
     let options = grazr_stop_options {
         size: std::mem::size_of::<grazr_stop_options>() as u32,
         flags: 0,
@@ -261,7 +269,10 @@ pub unsafe extern "C" fn grazr_stop_process(process_id: *const c_char, signal: i
 /// `process_id` as in grazr_stop_process; `options` is NULL or points to at least
 /// `options->size` bytes whose pointers are NULL or valid strings.
 #[no_mangle]
-pub unsafe extern "C" fn grazr_stop_process_ex(process_id: *const c_char, options: *const grazr_stop_options) -> i32 {
+pub unsafe extern "C" fn grazr_stop_process_ex(
+    process_id: *const c_char,
+    options: *const grazr_stop_options,
+) -> i32 {
     boundary(|| {
         // SAFETY: the caller's contract covers every pointer read below.
         let (id, opts) = unsafe {
@@ -379,7 +390,10 @@ pub extern "C" fn grazr_stop_all() -> i32 {
 /// `process_id` is NULL or a valid string; `info` is NULL or points to `info->size` writable
 /// bytes.
 #[no_mangle]
-pub unsafe extern "C" fn grazr_process_info(process_id: *const c_char, info: *mut grazr_process_info) -> i32 {
+pub unsafe extern "C" fn grazr_process_info(
+    process_id: *const c_char,
+    info: *mut grazr_process_info,
+) -> i32 {
     boundary(|| {
         // SAFETY: forwarded contract.
         let id = unsafe { convert::process_id(process_id) }?;
@@ -389,7 +403,9 @@ pub unsafe extern "C" fn grazr_process_info(process_id: *const c_char, info: *mu
         // SAFETY: info is non-NULL and starts with its u32 size.
         let size = unsafe { (*info).size } as usize;
         if size < std::mem::size_of::<u32>() {
-            return Err(Error::invalid(format!("info.size is {size}; set it to sizeof the struct")));
+            return Err(Error::invalid(format!(
+                "info.size is {size}; set it to sizeof the struct"
+            )));
         }
         let report = manager().info(id)?;
         let value = fill_info(&report);
@@ -399,7 +415,10 @@ pub unsafe extern "C" fn grazr_process_info(process_id: *const c_char, info: *mu
         // was, since `value.size` holds the caller's value.
         unsafe {
             ptr::copy_nonoverlapping(
-                &grazr_process_info { size: size as u32, ..value } as *const grazr_process_info as *const u8,
+                &grazr_process_info {
+                    size: size as u32,
+                    ..value
+                } as *const grazr_process_info as *const u8,
                 info as *mut u8,
                 n,
             )
@@ -416,13 +435,20 @@ fn fill_info(report: &ProcessInfo) -> grazr_process_info {
         h.pointers.clear();
         let pid_file = to_c(&report.pid_file);
         let log_file = to_c(&report.log_file);
-        let argv: Vec<CString> =
-            report.argv.iter().map(|a: &OsString| c_string(a.clone().into_vec())).collect();
+        let argv: Vec<CString> = report
+            .argv
+            .iter()
+            .map(|a: &OsString| c_string(a.clone().into_vec()))
+            .collect();
         let pid_file_ptr = pid_file.as_ref().map_or(ptr::null(), |s| s.as_ptr());
         let log_file_ptr = log_file.as_ref().map_or(ptr::null(), |s| s.as_ptr());
         h.pointers.extend(argv.iter().map(|s| s.as_ptr()));
         h.pointers.push(ptr::null());
-        let argv_ptr = if argv.is_empty() { ptr::null() } else { h.pointers.as_ptr() };
+        let argv_ptr = if argv.is_empty() {
+            ptr::null()
+        } else {
+            h.pointers.as_ptr()
+        };
         h.strings.extend(pid_file);
         h.strings.extend(log_file);
         h.strings.extend(argv);
@@ -456,7 +482,10 @@ pub unsafe extern "C" fn grazr_list(ids: *mut *const *const c_char) -> i32 {
         let count = listed.len() as i32;
         let array = HANDOUT.with(|cell| {
             let mut h = cell.borrow_mut();
-            h.strings = listed.into_iter().map(|id| c_string(id.into_bytes())).collect();
+            h.strings = listed
+                .into_iter()
+                .map(|id| c_string(id.into_bytes()))
+                .collect();
             let pointers: Vec<*const c_char> = h.strings.iter().map(|s| s.as_ptr()).collect();
             h.pointers = pointers;
             h.pointers.push(ptr::null());

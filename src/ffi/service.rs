@@ -51,7 +51,9 @@ pub unsafe extern "C" fn grazr_register_service(
             let program = if program.is_null() || CStr::from_ptr(program).to_bytes().is_empty() {
                 None
             } else {
-                Some(OsStr::from_bytes(convert::required(program, "program")?.to_bytes()).to_owned())
+                Some(
+                    OsStr::from_bytes(convert::required(program, "program")?.to_bytes()).to_owned(),
+                )
             };
             let (stop_timeout, never_kill) = timeout_arg(stop_timeout_ms);
             ServiceSpec {

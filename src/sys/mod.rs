@@ -78,11 +78,17 @@ pub struct SpawnRequest<'a> {
 /// reports exec failures (ENOENT, EACCES, ENOEXEC, a bad cwd) as the return value, so a failed
 /// exec never leaves a process behind.
 pub fn spawn(req: &SpawnRequest<'_>) -> io::Result<i32> {
-    let mut argv: Vec<*mut libc::c_char> =
-        req.argv.iter().map(|a| a.as_ptr() as *mut libc::c_char).collect();
+    let mut argv: Vec<*mut libc::c_char> = req
+        .argv
+        .iter()
+        .map(|a| a.as_ptr() as *mut libc::c_char)
+        .collect();
     argv.push(ptr::null_mut());
-    let mut envp: Vec<*mut libc::c_char> =
-        req.envp.iter().map(|e| e.as_ptr() as *mut libc::c_char).collect();
+    let mut envp: Vec<*mut libc::c_char> = req
+        .envp
+        .iter()
+        .map(|e| e.as_ptr() as *mut libc::c_char)
+        .collect();
     envp.push(ptr::null_mut());
 
     let mut actions = FileActions::new()?;
@@ -98,19 +104,39 @@ pub fn spawn(req: &SpawnRequest<'_>) -> io::Result<i32> {
             libc::O_RDONLY,
             0,
         ))?;
-        check(libc::posix_spawn_file_actions_adddup2(&mut actions.0, req.output.as_raw_fd(), 1))?;
-        check(libc::posix_spawn_file_actions_adddup2(&mut actions.0, req.output.as_raw_fd(), 2))?;
+        check(libc::posix_spawn_file_actions_adddup2(
+            &mut actions.0,
+            req.output.as_raw_fd(),
+            1,
+        ))?;
+        check(libc::posix_spawn_file_actions_adddup2(
+            &mut actions.0,
+            req.output.as_raw_fd(),
+            2,
+        ))?;
         if let Some(cwd) = req.cwd {
-            check(libc::posix_spawn_file_actions_addchdir_np(&mut actions.0, cwd.as_ptr()))?;
+            check(libc::posix_spawn_file_actions_addchdir_np(
+                &mut actions.0,
+                cwd.as_ptr(),
+            ))?;
         }
-        check(libc::posix_spawn_file_actions_addclosefrom_np(&mut actions.0, 3))?;
+        check(libc::posix_spawn_file_actions_addclosefrom_np(
+            &mut actions.0,
+            3,
+        ))?;
 
         let mut empty = MaybeUninit::<libc::sigset_t>::uninit();
         libc::sigemptyset(empty.as_mut_ptr());
-        check(libc::posix_spawnattr_setsigmask(&mut attr.0, empty.as_ptr()))?;
+        check(libc::posix_spawnattr_setsigmask(
+            &mut attr.0,
+            empty.as_ptr(),
+        ))?;
         let mut all = MaybeUninit::<libc::sigset_t>::uninit();
         libc::sigfillset(all.as_mut_ptr());
-        check(libc::posix_spawnattr_setsigdefault(&mut attr.0, all.as_ptr()))?;
+        check(libc::posix_spawnattr_setsigdefault(
+            &mut attr.0,
+            all.as_ptr(),
+        ))?;
         let flags = libc::POSIX_SPAWN_SETSID
             | libc::POSIX_SPAWN_SETSIGMASK as libc::c_short
             | libc::POSIX_SPAWN_SETSIGDEF as libc::c_short;
