@@ -131,8 +131,16 @@ pub fn spawn(req: &SpawnRequest<'_>) -> io::Result<i32> {
             &mut attr.0,
             empty.as_ptr(),
         ))?;
+        // Every bit set, not sigfillset: glibc's sigfillset leaves out its two internal
+        // signals (32 and 33), which glibc's spawn sets to SIG_IGN in the child while it runs
+        // on the parent's memory; left out of the default set they would stay ignored across
+        // exec.
         let mut all = MaybeUninit::<libc::sigset_t>::uninit();
-        libc::sigfillset(all.as_mut_ptr());
+        ptr::write_bytes(
+            all.as_mut_ptr().cast::<u8>(),
+            0xff,
+            std::mem::size_of::<libc::sigset_t>(),
+        );
         check(libc::posix_spawnattr_setsigdefault(
             &mut attr.0,
             all.as_ptr(),
