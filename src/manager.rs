@@ -268,7 +268,16 @@ impl Manager {
                     }
                 }
             };
-            let outcome = stop::stop_target(id, &main, plan);
+            // Reaping the exited child lets the group probe in stop_target see an empty group
+            // without a scan of /proc.
+            let reap = || {
+                if let Some(child) = lock(&entry.state).as_mut().and_then(|r| r.child.as_mut()) {
+                    if child.pid == main.pid {
+                        child.poll();
+                    }
+                }
+            };
+            let outcome = stop::stop_target(id, &main, plan, &reap);
             let mut slot = lock(&entry.state);
             let Some(run) = slot.as_mut() else {
                 return outcome;
@@ -299,6 +308,16 @@ impl Manager {
     /// Runs `f` on the run record of `id`, adopting the id through its registered pid file
     /// when nothing runs under it. Never waits for a start or stop in progress.
     fn with_run<T>(&self, id: &str, f: impl FnOnce(Option<&mut Run>) -> T) -> Result<T> {
+        // Fast path: a tracked id that is not stopped needs no service lookup.
+        if let Some(entry) = self.registry.get(id) {
+            let mut slot = lock(&entry.state);
+            if slot
+                .as_mut()
+                .is_some_and(|r| r.refresh().status() != Status::Stopped)
+            {
+                return Ok(f(slot.as_mut()));
+            }
+        }
         let resolved = self.resolve(id);
         let entry = match self.registry.get(id) {
             Some(e) => e,

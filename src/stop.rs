@@ -9,7 +9,9 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use nix::unistd::{getpgrp, getsid};
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::{getpgrp, getsid, Pid};
 
 use crate::spec::KILL_GRACE;
 use crate::target::{wait_all, Expect, Target};
@@ -45,6 +47,13 @@ fn signal_error(id: &str, what: &str, pid: i32, err: &io::Error) -> Error {
 
 fn is_gone(err: &io::Error) -> bool {
     err.raw_os_error() == Some(libc::ESRCH)
+}
+
+/// Whether any process (a zombie leader included) is left in group `pgid`. Signal 0 delivers
+/// nothing; it only asks the kernel, which saves a scan of /proc in the common case of a main
+/// process that leaves no group behind.
+fn group_has_members(pgid: i32) -> bool {
+    kill(Pid::from_raw(-pgid), None) != Err(Errno::ESRCH)
 }
 
 /// Sends SIGKILL to every verified member of process group `pgid` other than `main`, and
@@ -102,7 +111,7 @@ fn kill_group(pgid: i32, main: &Target) -> Vec<Target> {
 
 /// Stops `main` (verified alive by the caller) as `plan` says. `Ok(())` once the main process
 /// and every verified member of its group are gone.
-pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan) -> Result<()> {
+pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan, reap: &dyn Fn()) -> Result<()> {
     let group = group_of(main);
     match main.signal(plan.signal) {
         Ok(()) => {}
@@ -145,7 +154,10 @@ pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan) -> Result<()> {
         }
         waiting.push(main.clone());
     }
-    if let Some(pgid) = group {
+    if exited {
+        reap();
+    }
+    if let Some(pgid) = group.filter(|&g| !exited || group_has_members(g)) {
         waiting.extend(kill_group(pgid, main));
     }
     let survivors = wait_all(waiting, Instant::now() + KILL_GRACE);

@@ -1,0 +1,57 @@
+# grazr_proc: `make demo` runs the main job, `make test` runs every test.
+# Everything is built in release mode into target/release; the C, C++, Python and Node tests use
+# that library, so what is tested is what ships.
+
+CARGO   ?= cargo
+PYTHON  ?= python3
+VENV    ?= .venv
+LIBDIR  := $(CURDIR)/target/release
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+MINOR   := $(word 2,$(subst ., ,$(VERSION)))
+SONAME  := libgrazr_proc.so.0.$(MINOR)
+
+.PHONY: all build lib demo test test-rust test-c test-python header-check lint clean
+
+all: build
+
+## The library (.so, .a) and header, plus the SONAME link that in-tree dynamic links need.
+build lib:
+	$(CARGO) build --release
+	ln -sf libgrazr_proc.so $(LIBDIR)/$(SONAME)
+
+## The main job: a C host drives two real services on 127.0.0.1 through the library.
+demo: build
+	$(MAKE) -C bindings/c demo LIBDIR=$(LIBDIR)
+
+## Every test: Rust, C (static, dynamic, ASan, valgrind, C++ compile), Python (ctypes and
+## the Grazr drop-in against real daemons), then the header and lint checks.
+test: build header-check test-rust test-c test-python lint
+	@echo "make test: all suites passed"
+
+## The committed header must be what the build generates.
+header-check: build
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git diff --exit-code -- include/ || { echo "include/grazr_proc.h is stale: commit the regenerated header"; exit 1; }; \
+	fi
+
+test-rust:
+	$(CARGO) test --release --all-targets
+
+test-c: build
+	$(MAKE) -C tests/c test LIBDIR=$(LIBDIR)
+
+$(VENV)/bin/pytest:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet pytest
+
+test-python: build $(VENV)/bin/pytest
+	GRAZR_PROC_LIB=$(LIBDIR)/libgrazr_proc.so PYTHON=$(CURDIR)/$(VENV)/bin/python tests/python/run.sh
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) tests/c/build bindings/c/build
