@@ -203,6 +203,16 @@ typedef struct grazr_start_options {
    * GRAZR_DEFAULT_PID_FILE_TIMEOUT_MS.
    */
   int32_t pid_file_timeout_ms;
+  /**
+   * NULL, or a buffer that receives the error message of a failed start (truncated and
+   * NUL-terminated; set to "" on success). For hosts that call from one thread and read the
+   * result on another, such as an async call in Node.
+   */
+  char *error_message;
+  /**
+   * The size of `error_message` in bytes.
+   */
+  size_t error_message_size;
 } grazr_start_options;
 
 /**
@@ -232,6 +242,15 @@ typedef struct grazr_stop_options {
    * NULL, or the pid file of an untracked process to stop under this id.
    */
   const char *pid_file_path;
+  /**
+   * NULL, or a buffer that receives the error message of a failed stop (as in
+   * grazr_start_options).
+   */
+  char *error_message;
+  /**
+   * The size of `error_message` in bytes.
+   */
+  size_t error_message_size;
 } grazr_stop_options;
 
 /**
@@ -437,6 +456,16 @@ int32_t grazr_pid_alive(int32_t pid);
  * Thread-safe.
  */
 int32_t grazr_stop_all(void);
+
+/**
+ * grazr_stop_all that also copies the error message into `error_message` (NULL, or
+ * `error_message_size` writable bytes; truncated, NUL-terminated, "" on success), for hosts
+ * that read the result on another thread than the one that made the call.
+ *
+ * # Safety
+ * `error_message` is NULL or points to `error_message_size` writable bytes.
+ */
+int32_t grazr_stop_all_ex(char *error_message, size_t error_message_size);
 
 /**
  * Fills `*info` for `process_id` (status, state, PIDs, exit code or signal, start time, pid

@@ -46,6 +46,32 @@ pub(super) fn store_error(err: &Error) -> i32 {
     code_of(err.kind())
 }
 
+/// Copies this thread's last error message into the caller's `buf` of `size` bytes (truncated
+/// on a character boundary and NUL-terminated), and passes `rc` through.
+///
+/// # Safety
+/// `buf` is NULL or points to `size` writable bytes.
+pub(super) unsafe fn copy_last_error(rc: i32, buf: *mut c_char, size: usize) -> i32 {
+    if buf.is_null() || size == 0 {
+        return rc;
+    }
+    LAST_ERROR.with(|cell| {
+        let last = cell.borrow();
+        let text = last.to_str().unwrap_or_default();
+        let mut n = text.len().min(size - 1);
+        while !text.is_char_boundary(n) {
+            n -= 1;
+        }
+        // SAFETY: n + 1 <= size bytes are written into the caller's buffer, which does not
+        // overlap our string.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
+        }
+    });
+    rc
+}
+
 pub(super) fn store_panic(panic: Box<dyn Any + Send>) -> i32 {
     let what = panic
         .downcast_ref::<&str>()

@@ -36,6 +36,12 @@ pub struct grazr_start_options {
     /// With a pid file: how long to wait for it. 0 or negative means
     /// GRAZR_DEFAULT_PID_FILE_TIMEOUT_MS.
     pub pid_file_timeout_ms: i32,
+    /// NULL, or a buffer that receives the error message of a failed start (truncated and
+    /// NUL-terminated; set to "" on success). For hosts that call from one thread and read the
+    /// result on another, such as an async call in Node.
+    pub error_message: *mut c_char,
+    /// The size of `error_message` in bytes.
+    pub error_message_size: usize,
 }
 
 /// Options of grazr_stop_process_ex. Zero-initialise it, set `size`, then the fields you need.
@@ -55,6 +61,11 @@ pub struct grazr_stop_options {
     pub timeout_ms: i32,
     /// NULL, or the pid file of an untracked process to stop under this id.
     pub pid_file_path: *const c_char,
+    /// NULL, or a buffer that receives the error message of a failed stop (as in
+    /// grazr_start_options).
+    pub error_message: *mut c_char,
+    /// The size of `error_message` in bytes.
+    pub error_message_size: usize,
 }
 
 /// What grazr_process_info reports about one id.
@@ -88,6 +99,31 @@ pub struct grazr_process_info {
     /// Same lifetime as pid_file.
     pub argv: *const *const c_char,
 }
+
+/// What a NULL options pointer, or a field beyond the caller's `size`, means.
+const START_DEFAULTS: grazr_start_options = grazr_start_options {
+    size: 0,
+    flags: 0,
+    pid_file_path: ptr::null(),
+    working_dir: ptr::null(),
+    env: ptr::null(),
+    log_file_path: ptr::null(),
+    startup_window_ms: -1,
+    pid_file_timeout_ms: -1,
+    error_message: ptr::null_mut(),
+    error_message_size: 0,
+};
+
+/// As START_DEFAULTS, for a stop.
+const STOP_DEFAULTS: grazr_stop_options = grazr_stop_options {
+    size: 0,
+    flags: 0,
+    signal: 0,
+    timeout_ms: -1,
+    pid_file_path: ptr::null(),
+    error_message: ptr::null_mut(),
+    error_message_size: 0,
+};
 
 /// Strings handed out by grazr_process_info and grazr_list, kept until the next call on the
 /// thread that asked for them.
@@ -141,13 +177,11 @@ pub unsafe extern "C" fn grazr_start_process(
 ) -> i32 {
     let options = grazr_start_options {
         size: std::mem::size_of::<grazr_start_options>() as u32,
-        flags: 0,
         pid_file_path,
         working_dir,
         env,
         log_file_path,
-        startup_window_ms: -1,
-        pid_file_timeout_ms: -1,
+        ..START_DEFAULTS
     };
     // SAFETY: forwarded contract; `options` is a valid struct on our stack.
     unsafe { grazr_start_process_ex(process_id, argv, &options) }
@@ -165,21 +199,11 @@ pub unsafe extern "C" fn grazr_start_process_ex(
     argv: *const *const c_char,
     options: *const grazr_start_options,
 ) -> i32 {
-    boundary(|| {
+    let rc = boundary(|| {
         // SAFETY: the caller's contract covers every pointer read below.
         let (id, spec) = unsafe {
             let id = convert::process_id(process_id)?;
-            let defaults = grazr_start_options {
-                size: 0,
-                flags: 0,
-                pid_file_path: ptr::null(),
-                working_dir: ptr::null(),
-                env: ptr::null(),
-                log_file_path: ptr::null(),
-                startup_window_ms: -1,
-                pid_file_timeout_ms: -1,
-            };
-            let o = sized_struct(options, defaults, "grazr_start_options")?;
+            let o = sized_struct(options, START_DEFAULTS, "grazr_start_options")?;
             let argv = string_array(argv, "argv")?;
             if argv.is_empty() {
                 return Err(Error::invalid(format!(
@@ -209,7 +233,14 @@ pub unsafe extern "C" fn grazr_start_process_ex(
             (id, spec)
         };
         manager().start(id, &spec).map(|()| GRAZR_OK)
-    })
+    });
+    // SAFETY: the caller's contract covers `options` and its error buffer.
+    unsafe {
+        match sized_struct(options, START_DEFAULTS, "grazr_start_options") {
+            Ok(o) => error::copy_last_error(rc, o.error_message, o.error_message_size),
+            Err(_) => rc,
+        }
+    }
 }
 
 /// A C timeout: negative is "the default", GRAZR_TIMEOUT_NEVER_KILL forbids SIGKILL.
@@ -252,10 +283,9 @@ pub unsafe extern "C" fn grazr_stop_process(
 ) -> i32 {
     let options = grazr_stop_options {
         size: std::mem::size_of::<grazr_stop_options>() as u32,
-        flags: 0,
         signal,
         timeout_ms,
-        pid_file_path: ptr::null(),
+        ..STOP_DEFAULTS
     };
     // SAFETY: forwarded contract; `options` is a valid struct on our stack.
     unsafe { grazr_stop_process_ex(process_id, &options) }
@@ -273,18 +303,11 @@ pub unsafe extern "C" fn grazr_stop_process_ex(
     process_id: *const c_char,
     options: *const grazr_stop_options,
 ) -> i32 {
-    boundary(|| {
+    let rc = boundary(|| {
         // SAFETY: the caller's contract covers every pointer read below.
         let (id, opts) = unsafe {
             let id = convert::process_id(process_id)?;
-            let defaults = grazr_stop_options {
-                size: 0,
-                flags: 0,
-                signal: 0,
-                timeout_ms: -1,
-                pid_file_path: ptr::null(),
-            };
-            let o = sized_struct(options, defaults, "grazr_stop_options")?;
+            let o = sized_struct(options, STOP_DEFAULTS, "grazr_stop_options")?;
             let (timeout, never_kill) = timeout_arg(o.timeout_ms);
             let opts = StopOptions {
                 signal: signal_arg(o.signal, "stop signal")?,
@@ -295,7 +318,14 @@ pub unsafe extern "C" fn grazr_stop_process_ex(
             (id, opts)
         };
         manager().stop(id, &opts).map(|()| GRAZR_OK)
-    })
+    });
+    // SAFETY: the caller's contract covers `options` and its error buffer.
+    unsafe {
+        match sized_struct(options, STOP_DEFAULTS, "grazr_stop_options") {
+            Ok(o) => error::copy_last_error(rc, o.error_message, o.error_message_size),
+            Err(_) => rc,
+        }
+    }
 }
 
 /// The status of `process_id`: GRAZR_STATUS_RUNNING, _STOPPED or _ERROR (see the status table
@@ -379,6 +409,22 @@ pub extern "C" fn grazr_pid_alive(pid: i32) -> i32 {
 #[no_mangle]
 pub extern "C" fn grazr_stop_all() -> i32 {
     boundary(|| manager().stop_all().map(|()| GRAZR_OK))
+}
+
+/// grazr_stop_all that also copies the error message into `error_message` (NULL, or
+/// `error_message_size` writable bytes; truncated, NUL-terminated, "" on success), for hosts
+/// that read the result on another thread than the one that made the call.
+///
+/// # Safety
+/// `error_message` is NULL or points to `error_message_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn grazr_stop_all_ex(
+    error_message: *mut c_char,
+    error_message_size: usize,
+) -> i32 {
+    let rc = grazr_stop_all();
+    // SAFETY: forwarded contract.
+    unsafe { error::copy_last_error(rc, error_message, error_message_size) }
 }
 
 /// Fills `*info` for `process_id` (status, state, PIDs, exit code or signal, start time, pid
