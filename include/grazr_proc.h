@@ -256,9 +256,9 @@ typedef struct grazr_stop_options {
 /**
  * What grazr_process_info reports about one id.
  */
-typedef struct grazr_process_info {
+typedef struct grazr_info {
   /**
-   * In: sizeof(grazr_process_info). The library writes at most this many bytes.
+   * In: sizeof(grazr_info). The library writes at most this many bytes.
    */
   uint32_t size;
   /**
@@ -307,7 +307,7 @@ typedef struct grazr_process_info {
    * Same lifetime as pid_file.
    */
   const char *const *argv;
-} grazr_process_info;
+} grazr_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -477,7 +477,7 @@ int32_t grazr_stop_all_ex(char *error_message, size_t error_message_size);
  * `process_id` is NULL or a valid string; `info` is NULL or points to `info->size` writable
  * bytes.
  */
-int32_t grazr_process_info(const char *process_id, struct grazr_process_info *info);
+int32_t grazr_process_info(const char *process_id, struct grazr_info *info);
 
 /**
  * Lists the ids the library tracks: running, or ended with an error that has not been
@@ -494,6 +494,10 @@ int32_t grazr_list(const char *const **ids);
  * Processes keep running, and a later call finds registered services again through their pid
  * files. The library starts no background threads, so there is nothing to join. Call it
  * before unloading the library. Thread-safe.
+ *
+ * Children the library spawned become the host's own: the library no longer reaps them, so
+ * one that exits stays a zombie until the host reaps it (or exits). A stop of such a process
+ * after it was found again still works: a zombie counts as gone.
  */
 int32_t grazr_shutdown(void);
 

@@ -277,7 +277,7 @@ impl Manager {
                     }
                 }
             };
-            let outcome = stop::stop_target(id, &main, plan, &reap);
+            let outcome = stop::stop_target(&main, plan, &reap);
             let mut slot = lock(&entry.state);
             let Some(run) = slot.as_mut() else {
                 return outcome;

@@ -33,16 +33,13 @@ pub(crate) fn group_of(main: &Target) -> Option<i32> {
     (stat.pgid > 1 && stat.pgid != getpgrp().as_raw() && stat.sid != host_sid).then_some(stat.pgid)
 }
 
-fn signal_error(id: &str, what: &str, pid: i32, err: &io::Error) -> Error {
+fn signal_error(what: &str, pid: i32, err: &io::Error) -> Error {
     let kind = if err.raw_os_error() == Some(libc::EPERM) {
         ErrorKind::Permission
     } else {
         ErrorKind::Io
     };
-    Error::new(
-        kind,
-        format!("stop {id:?}: cannot send {what} to PID {pid}: {err}"),
-    )
+    Error::new(kind, format!("cannot send {what} to PID {pid}: {err}"))
 }
 
 fn is_gone(err: &io::Error) -> bool {
@@ -111,14 +108,13 @@ fn kill_group(pgid: i32, main: &Target) -> Vec<Target> {
 
 /// Stops `main` (verified alive by the caller) as `plan` says. `Ok(())` once the main process
 /// and every verified member of its group are gone.
-pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan, reap: &dyn Fn()) -> Result<()> {
+pub(crate) fn stop_target(main: &Target, plan: Plan, reap: &dyn Fn()) -> Result<()> {
     let group = group_of(main);
     match main.signal(plan.signal) {
         Ok(()) => {}
         Err(e) if is_gone(&e) => {}
         Err(e) => {
             return Err(signal_error(
-                id,
                 &format!("signal {}", plan.signal),
                 main.pid,
                 &e,
@@ -138,7 +134,7 @@ pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan, reap: &dyn Fn()) 
         return Err(Error::new(
             ErrorKind::Timeout,
             format!(
-                "stop {id:?}: PID {} still running {} ms after signal {}; not killed (SIGKILL is not allowed for it)",
+                "PID {} still running {} ms after signal {}; not killed (SIGKILL is not allowed for it)",
                 main.pid,
                 plan.timeout.as_millis(),
                 plan.signal
@@ -150,7 +146,7 @@ pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan, reap: &dyn Fn()) 
         match main.signal(libc::SIGKILL) {
             Ok(()) => {}
             Err(e) if is_gone(&e) => {}
-            Err(e) => return Err(signal_error(id, "SIGKILL", main.pid, &e)),
+            Err(e) => return Err(signal_error("SIGKILL", main.pid, &e)),
         }
         waiting.push(main.clone());
     }
@@ -168,7 +164,7 @@ pub(crate) fn stop_target(id: &str, main: &Target, plan: Plan, reap: &dyn Fn()) 
     Err(Error::new(
         ErrorKind::Timeout,
         format!(
-            "stop {id:?}: still alive {} ms after SIGKILL: PID {}",
+            "still alive {} ms after SIGKILL: PID {}",
             KILL_GRACE.as_millis(),
             pids.join(", ")
         ),

@@ -71,8 +71,8 @@ pub struct grazr_stop_options {
 /// What grazr_process_info reports about one id.
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct grazr_process_info {
-    /// In: sizeof(grazr_process_info). The library writes at most this many bytes.
+pub struct grazr_info {
+    /// In: sizeof(grazr_info). The library writes at most this many bytes.
     pub size: u32,
     /// GRAZR_STATUS_*, as grazr_status would report it now.
     pub status: i32,
@@ -201,37 +201,9 @@ pub unsafe extern "C" fn grazr_start_process_ex(
 ) -> i32 {
     let rc = boundary(|| {
         // SAFETY: the caller's contract covers every pointer read below.
-        let (id, spec) = unsafe {
-            let id = convert::process_id(process_id)?;
-            let o = sized_struct(options, START_DEFAULTS, "grazr_start_options")?;
-            let argv = string_array(argv, "argv")?;
-            if argv.is_empty() {
-                return Err(Error::invalid(format!(
-                    "start {id:?}: argv is NULL or empty"
-                )));
-            }
-            let mut env = Vec::new();
-            for entry in string_array(o.env, "env")? {
-                env.push(EnvChange::parse(&entry).ok_or_else(|| {
-                    Error::invalid(format!(
-                        "start {id:?}: env entry {entry:?} has an empty name"
-                    ))
-                })?);
-            }
-            let spec = StartSpec {
-                argv,
-                pid_file: optional_path(o.pid_file_path, "pid_file_path")?,
-                cwd: optional_path(o.working_dir, "working_dir")?,
-                env,
-                clear_env: o.flags & GRAZR_START_CLEAR_ENV != 0,
-                log_file: optional_path(o.log_file_path, "log_file_path")?,
-                startup_window: (o.startup_window_ms >= 0)
-                    .then(|| Duration::from_millis(o.startup_window_ms as u64)),
-                pid_file_timeout: (o.pid_file_timeout_ms > 0)
-                    .then(|| Duration::from_millis(o.pid_file_timeout_ms as u64)),
-            };
-            (id, spec)
-        };
+        let id = unsafe { convert::process_id(process_id) }?;
+        // SAFETY: as above.
+        let spec = unsafe { start_spec(argv, options) }.map_err(|e| e.context("start", id))?;
         manager().start(id, &spec).map(|()| GRAZR_OK)
     });
     // SAFETY: the caller's contract covers `options` and its error buffer.
@@ -241,6 +213,68 @@ pub unsafe extern "C" fn grazr_start_process_ex(
             Err(_) => rc,
         }
     }
+}
+
+/// The StartSpec that `argv` and `options` describe.
+///
+/// # Safety
+/// As grazr_start_process_ex.
+unsafe fn start_spec(
+    argv: *const *const c_char,
+    options: *const grazr_start_options,
+) -> Result<StartSpec, Error> {
+    // SAFETY: forwarded contract.
+    let o = unsafe { sized_struct(options, START_DEFAULTS, "grazr_start_options") }?;
+    // SAFETY: forwarded contract.
+    let argv = unsafe { string_array(argv, "argv") }?;
+    if argv.is_empty() {
+        return Err(Error::invalid("argv is NULL or empty"));
+    }
+    let mut env = Vec::new();
+    // SAFETY: forwarded contract.
+    for entry in unsafe { string_array(o.env, "env") }? {
+        env.push(
+            EnvChange::parse(&entry)
+                .ok_or_else(|| Error::invalid(format!("env entry {entry:?} has an empty name")))?,
+        );
+    }
+    // SAFETY: forwarded contract.
+    let (pid_file, cwd, log_file) = unsafe {
+        (
+            optional_path(o.pid_file_path, "pid_file_path")?,
+            optional_path(o.working_dir, "working_dir")?,
+            optional_path(o.log_file_path, "log_file_path")?,
+        )
+    };
+    Ok(StartSpec {
+        argv,
+        pid_file,
+        cwd,
+        env,
+        clear_env: o.flags & GRAZR_START_CLEAR_ENV != 0,
+        log_file,
+        startup_window: (o.startup_window_ms >= 0)
+            .then(|| Duration::from_millis(o.startup_window_ms as u64)),
+        pid_file_timeout: (o.pid_file_timeout_ms > 0)
+            .then(|| Duration::from_millis(o.pid_file_timeout_ms as u64)),
+    })
+}
+
+/// The StopOptions that `options` describes.
+///
+/// # Safety
+/// As grazr_stop_process_ex.
+unsafe fn stop_options(options: *const grazr_stop_options) -> Result<StopOptions, Error> {
+    // SAFETY: forwarded contract.
+    let o = unsafe { sized_struct(options, STOP_DEFAULTS, "grazr_stop_options") }?;
+    let (timeout, never_kill) = timeout_arg(o.timeout_ms);
+    Ok(StopOptions {
+        signal: signal_arg(o.signal, "stop signal")?,
+        timeout,
+        never_kill: never_kill || o.flags & GRAZR_STOP_NO_KILL != 0,
+        // SAFETY: forwarded contract.
+        pid_file: unsafe { optional_path(o.pid_file_path, "pid_file_path") }?,
+    })
 }
 
 /// A C timeout: negative is "the default", GRAZR_TIMEOUT_NEVER_KILL forbids SIGKILL.
@@ -305,18 +339,9 @@ pub unsafe extern "C" fn grazr_stop_process_ex(
 ) -> i32 {
     let rc = boundary(|| {
         // SAFETY: the caller's contract covers every pointer read below.
-        let (id, opts) = unsafe {
-            let id = convert::process_id(process_id)?;
-            let o = sized_struct(options, STOP_DEFAULTS, "grazr_stop_options")?;
-            let (timeout, never_kill) = timeout_arg(o.timeout_ms);
-            let opts = StopOptions {
-                signal: signal_arg(o.signal, "stop signal")?,
-                timeout,
-                never_kill: never_kill || o.flags & GRAZR_STOP_NO_KILL != 0,
-                pid_file: optional_path(o.pid_file_path, "pid_file_path")?,
-            };
-            (id, opts)
-        };
+        let id = unsafe { convert::process_id(process_id) }?;
+        // SAFETY: as above.
+        let opts = unsafe { stop_options(options) }.map_err(|e| e.context("stop", id))?;
         manager().stop(id, &opts).map(|()| GRAZR_OK)
     });
     // SAFETY: the caller's contract covers `options` and its error buffer.
@@ -370,8 +395,9 @@ pub unsafe extern "C" fn grazr_signal_process(process_id: *const c_char, signal:
     boundary(|| {
         // SAFETY: forwarded contract.
         let id = unsafe { convert::process_id(process_id) }?;
-        let sig = signal_arg(signal, "signal")?
-            .ok_or_else(|| Error::invalid("signal 0 is not a signal to send".to_string()))?;
+        let sig = signal_arg(signal, "signal")
+            .and_then(|s| s.ok_or_else(|| Error::invalid("signal 0 is not a signal to send")))
+            .map_err(|e| e.context("signal", id))?;
         manager().signal(id, sig).map(|()| GRAZR_OK)
     })
 }
@@ -438,7 +464,7 @@ pub unsafe extern "C" fn grazr_stop_all_ex(
 #[no_mangle]
 pub unsafe extern "C" fn grazr_process_info(
     process_id: *const c_char,
-    info: *mut grazr_process_info,
+    info: *mut grazr_info,
 ) -> i32 {
     boundary(|| {
         // SAFETY: forwarded contract.
@@ -455,16 +481,16 @@ pub unsafe extern "C" fn grazr_process_info(
         }
         let report = manager().info(id)?;
         let value = fill_info(&report);
-        let n = size.min(std::mem::size_of::<grazr_process_info>());
+        let n = size.min(std::mem::size_of::<grazr_info>());
         // SAFETY: the caller gave `size` writable bytes; we write at most that many, from a
         // struct of ours that does not overlap theirs. The size field is written back as it
         // was, since `value.size` holds the caller's value.
         unsafe {
             ptr::copy_nonoverlapping(
-                &grazr_process_info {
+                &grazr_info {
                     size: size as u32,
                     ..value
-                } as *const grazr_process_info as *const u8,
+                } as *const grazr_info as *const u8,
                 info as *mut u8,
                 n,
             )
@@ -473,7 +499,7 @@ pub unsafe extern "C" fn grazr_process_info(
     })
 }
 
-fn fill_info(report: &ProcessInfo) -> grazr_process_info {
+fn fill_info(report: &ProcessInfo) -> grazr_info {
     let to_c = |p: &Option<PathBuf>| p.clone().map(|p| c_string(p.into_os_string().into_vec()));
     HANDOUT.with(|cell| {
         let mut h = cell.borrow_mut();
@@ -498,7 +524,7 @@ fn fill_info(report: &ProcessInfo) -> grazr_process_info {
         h.strings.extend(pid_file);
         h.strings.extend(log_file);
         h.strings.extend(argv);
-        grazr_process_info {
+        grazr_info {
             size: 0,
             status: report.status as i32,
             state: report.state as i32,
@@ -549,6 +575,10 @@ pub unsafe extern "C" fn grazr_list(ids: *mut *const *const c_char) -> i32 {
 /// Processes keep running, and a later call finds registered services again through their pid
 /// files. The library starts no background threads, so there is nothing to join. Call it
 /// before unloading the library. Thread-safe.
+///
+/// Children the library spawned become the host's own: the library no longer reaps them, so
+/// one that exits stays a zombie until the host reaps it (or exits). A stop of such a process
+/// after it was found again still works: a zombie counts as gone.
 #[no_mangle]
 pub extern "C" fn grazr_shutdown() -> i32 {
     boundary(|| {
