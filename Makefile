@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 MINOR   := $(word 2,$(subst ., ,$(VERSION)))
 SONAME  := libgrazr_proc.so.0.$(MINOR)
 
-.PHONY: all build lib demo test test-rust test-c test-python header-check lint clean
+.PHONY: all build lib demo test test-rust test-c test-cpp test-node test-install test-python header-check lint clean
 
 all: build
 
@@ -19,13 +19,17 @@ build lib:
 	$(CARGO) build --release
 	ln -sf libgrazr_proc.so $(LIBDIR)/$(SONAME)
 
+## make install PREFIX=... / make uninstall PREFIX=...: the .so with its SONAME links, the .a,
+## the C and C++ headers and a pkg-config file.
+include bindings/c/install.mk
+
 ## The main job: a C host drives two real services on 127.0.0.1 through the library.
 demo: build
 	$(MAKE) -C bindings/c demo LIBDIR=$(LIBDIR)
 
 ## Every test: Rust, C (static, dynamic, ASan, valgrind, C++ compile), Python (ctypes and
 ## the Grazr drop-in against real daemons), then the header and lint checks.
-test: build header-check test-rust test-c test-python lint
+test: build header-check test-rust test-c test-cpp test-node test-install test-python lint
 	@echo "make test: all suites passed"
 
 ## The committed header must be what the build generates.
@@ -39,6 +43,16 @@ test-rust:
 
 test-c: build
 	$(MAKE) -C tests/c test LIBDIR=$(LIBDIR)
+
+test-cpp: build
+	$(MAKE) -C bindings/cpp test LIBDIR=$(LIBDIR)
+
+test-node: build
+	$(MAKE) -C bindings/node test LIBDIR=$(LIBDIR)
+
+## Installs into a temporary prefix and builds a C program out of tree against it.
+test-install: build
+	tests/install/run.sh
 
 $(VENV)/bin/pytest:
 	$(PYTHON) -m venv $(VENV)
@@ -54,4 +68,4 @@ lint:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) tests/c/build bindings/c/build
+	rm -rf $(VENV) tests/c/build bindings/c/build bindings/cpp/build bindings/node/node_modules
