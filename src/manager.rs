@@ -307,15 +307,15 @@ impl Manager {
 
     /// Runs `f` on the run record of `id`, adopting the id through its registered pid file
     /// when nothing runs under it. Never waits for a start or stop in progress.
-    fn with_run<T>(&self, id: &str, f: impl FnOnce(Option<&mut Run>) -> T) -> Result<T> {
+    fn with_run<T>(&self, id: &str, f: impl FnOnce(Option<(&mut Run, State)>) -> T) -> Result<T> {
         // Fast path: a tracked id that is not stopped needs no service lookup.
         if let Some(entry) = self.registry.get(id) {
             let mut slot = lock(&entry.state);
-            if slot
-                .as_mut()
-                .is_some_and(|r| r.refresh().status() != Status::Stopped)
-            {
-                return Ok(f(slot.as_mut()));
+            if let Some(run) = slot.as_mut() {
+                let state = run.refresh();
+                if state.status() != Status::Stopped {
+                    return Ok(f(Some((run, state))));
+                }
             }
         }
         let resolved = self.resolve(id);
@@ -336,7 +336,10 @@ impl Manager {
                     }
                 }
             }
-            Ok(f(slot.as_mut()))
+            Ok(f(slot.as_mut().map(|run| {
+                let state = run.refresh();
+                (run, state)
+            })))
         })();
         self.registry.release(id, entry);
         result
@@ -346,7 +349,7 @@ impl Manager {
     pub fn status(&self, id: &str) -> Result<Status> {
         check_id("status", id)?;
         self.with_run(id, |run| {
-            run.map_or(Status::Stopped, |r| r.refresh().status())
+            run.map_or(Status::Stopped, |(_, state)| state.status())
         })
         .map_err(|e| e.context("status", id))
     }
@@ -354,27 +357,33 @@ impl Manager {
     /// The main PID of `id` while it runs.
     pub fn pid(&self, id: &str) -> Result<Option<i32>> {
         check_id("get_pid", id)?;
-        self.with_run(id, |run| run.and_then(|r| r.live_main().map(|m| m.pid)))
-            .map_err(|e| e.context("get_pid", id))
+        self.with_run(id, |run| {
+            run.and_then(|(r, state)| r.main_in(state).map(|m| m.pid))
+        })
+        .map_err(|e| e.context("get_pid", id))
     }
 
     /// Sends `signal` to the verified main process of `id`.
     pub fn signal(&self, id: &str, signal: i32) -> Result<()> {
         check_id("signal", id)?;
         check_signal("signal", signal)?;
-        let sent = self.with_run(id, |run| match run.and_then(|r| r.live_main().cloned()) {
-            None => Err(Error::new(ErrorKind::NotRunning, "not running")),
-            Some(main) => main.signal(signal).map_err(|e| match e.raw_os_error() {
-                Some(libc::ESRCH) => Error::new(ErrorKind::NotRunning, "exited before the signal"),
-                Some(libc::EPERM) => Error::new(
-                    ErrorKind::Permission,
-                    format!("cannot send signal {signal} to PID {}: {e}", main.pid),
-                ),
-                _ => Error::new(
-                    ErrorKind::Io,
-                    format!("cannot send signal {signal} to PID {}: {e}", main.pid),
-                ),
-            }),
+        let sent = self.with_run(id, |run| {
+            match run.and_then(|(r, state)| r.main_in(state).cloned()) {
+                None => Err(Error::new(ErrorKind::NotRunning, "not running")),
+                Some(main) => main.signal(signal).map_err(|e| match e.raw_os_error() {
+                    Some(libc::ESRCH) => {
+                        Error::new(ErrorKind::NotRunning, "exited before the signal")
+                    }
+                    Some(libc::EPERM) => Error::new(
+                        ErrorKind::Permission,
+                        format!("cannot send signal {signal} to PID {}: {e}", main.pid),
+                    ),
+                    _ => Error::new(
+                        ErrorKind::Io,
+                        format!("cannot send signal {signal} to PID {}: {e}", main.pid),
+                    ),
+                }),
+            }
         });
         sent.and_then(|r| r).map_err(|e| e.context("signal", id))
     }
@@ -397,8 +406,8 @@ impl Manager {
                 log_file: None,
                 argv: Vec::new(),
             };
-            let Some(run) = run else { return info };
-            info.state = run.refresh();
+            let Some((run, state)) = run else { return info };
+            info.state = state;
             info.status = info.state.status();
             info.pid_file = run.pid_file.clone();
             info.log_file = run.log_file.clone();

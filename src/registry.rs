@@ -253,11 +253,16 @@ impl Run {
 
     /// The main process while it runs.
     pub fn live_main(&mut self) -> Option<&Target> {
-        if self.refresh().status() == Status::Running {
-            self.main.as_ref()
-        } else {
-            None
-        }
+        let state = self.refresh();
+        self.main_in(state)
+    }
+
+    /// The main process, given the state a refresh just returned. While a start waits for a
+    /// daemonizing launcher's daemon, the main process is the launcher that already exited.
+    pub fn main_in(&self, state: State) -> Option<&Target> {
+        self.main.as_ref().filter(|m| {
+            state.status() == Status::Running && (state != State::Starting || m.is_alive())
+        })
     }
 }
 
