@@ -39,6 +39,7 @@ mod services;
 mod spawn;
 mod stop;
 mod target;
+mod watch;
 
 pub use error::{Error, ErrorKind, Result};
 pub use manager::{pid_alive, read_pid_file, Manager};

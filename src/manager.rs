@@ -3,13 +3,10 @@
 //! stopper together. Each method validates its input, finds the id's entry, and follows the
 //! contract's rules for that operation.
 
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow};
 use once_cell::sync::Lazy;
 
@@ -547,6 +544,7 @@ impl Manager {
     /// services stay registered, so their pid files find them again.
     pub fn shutdown(&self) {
         self.registry.clear();
+        crate::watch::release_pool();
     }
 }
 
@@ -620,7 +618,7 @@ fn wait_pid_file(
     timeout: Duration,
 ) -> std::result::Result<(), String> {
     let deadline = Instant::now() + timeout;
-    let mut watch = PidFileWatch::new(path);
+    let mut watch = crate::watch::PidFileWatch::new(path);
     let mut child_done = false;
     loop {
         {
@@ -658,81 +656,6 @@ fn wait_pid_file(
         }
         let pidfd = child.pidfd.as_deref().filter(|_| !child_done);
         watch.wait(deadline, pidfd, child_done);
-    }
-}
-
-/// What wakes a start that waits for a pid file: inotify on the file's directory (only events
-/// for that file name count, so a log written in the same directory does not spin the loop)
-/// and the child's pidfd. Without inotify, or without a pidfd while the child lives, it falls
-/// back to short sleeps.
-struct PidFileWatch {
-    inotify: Option<Inotify>,
-    name: Option<std::ffi::OsString>,
-    pause: Duration,
-}
-
-impl PidFileWatch {
-    fn new(path: &Path) -> Self {
-        let dir = path.parent().unwrap_or(Path::new("/"));
-        let mask = AddWatchFlags::IN_CREATE
-            | AddWatchFlags::IN_MODIFY
-            | AddWatchFlags::IN_CLOSE_WRITE
-            | AddWatchFlags::IN_MOVED_TO;
-        let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
-            .ok()
-            .filter(|w| w.add_watch(dir, mask).is_ok());
-        PidFileWatch {
-            inotify,
-            name: path.file_name().map(|n| n.to_os_string()),
-            pause: Duration::from_micros(100),
-        }
-    }
-
-    /// Returns when something may have changed, or at `deadline`.
-    fn wait(&mut self, deadline: Instant, child: Option<&std::os::fd::OwnedFd>, child_done: bool) {
-        let Some(w) = &self.inotify else {
-            let left = deadline.saturating_duration_since(Instant::now());
-            std::thread::sleep(self.pause.min(left));
-            self.pause = (self.pause * 2).min(Duration::from_millis(5));
-            return;
-        };
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            // Without a pidfd the child's exit wakes nobody: look again every few ms.
-            let slice = if child.is_some() || child_done {
-                left
-            } else {
-                left.min(Duration::from_millis(5))
-            };
-            let mut fds = vec![PollFd::new(w.as_fd(), PollFlags::POLLIN)];
-            if let Some(fd) = child {
-                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-            }
-            let ms = (slice.as_millis().min(i32::MAX as u128) as i32).max(1);
-            let ready = poll(
-                &mut fds,
-                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-            );
-            let child_woke = fds
-                .get(1)
-                .and_then(|f| f.revents())
-                .is_some_and(|r| !r.is_empty());
-            let mut ours = false;
-            while let Ok(events) = w.read_events() {
-                if events.is_empty() {
-                    break;
-                }
-                ours |= events
-                    .iter()
-                    .any(|e| e.mask.contains(AddWatchFlags::IN_Q_OVERFLOW) || e.name == self.name);
-            }
-            if ours || child_woke || ready != Ok(1) || slice < left {
-                return;
-            }
-        }
     }
 }
 

@@ -29,11 +29,13 @@ fn set_message(message: &str) {
     // A message cannot hold NUL in C; replace any (an id or path never has one, an OS
     // message might in theory) rather than lose the whole text.
     let text = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
-    LAST_ERROR.with(|cell| *cell.borrow_mut() = text);
+    // try_with: during thread exit (an atexit handler) the thread-locals may be gone; the
+    // message is then lost rather than the process aborted.
+    let _ = LAST_ERROR.try_with(|cell| *cell.borrow_mut() = text);
 }
 
 pub(super) fn clear_last_error() {
-    LAST_ERROR.with(|cell| {
+    let _ = LAST_ERROR.try_with(|cell| {
         let mut last = cell.borrow_mut();
         if !last.as_bytes().is_empty() {
             *last = CString::default();
@@ -55,7 +57,7 @@ pub(super) unsafe fn copy_last_error(rc: i32, buf: *mut c_char, size: usize) -> 
     if buf.is_null() || size == 0 {
         return rc;
     }
-    LAST_ERROR.with(|cell| {
+    let copied = LAST_ERROR.try_with(|cell| {
         let last = cell.borrow();
         let text = last.to_str().unwrap_or_default();
         let mut n = text.len().min(size - 1);
@@ -69,6 +71,10 @@ pub(super) unsafe fn copy_last_error(rc: i32, buf: *mut c_char, size: usize) -> 
             *buf.add(n) = 0;
         }
     });
+    if copied.is_err() {
+        // SAFETY: size >= 1, so the first byte is writable.
+        unsafe { *buf = 0 };
+    }
     rc
 }
 
@@ -92,7 +98,9 @@ pub(super) fn store_panic(panic: Box<dyn Any + Send>) -> i32 {
 /// grazr_version, which neither clear nor replace it. Thread-safe: each thread has its own.
 #[no_mangle]
 pub extern "C" fn grazr_last_error_message() -> *const c_char {
-    LAST_ERROR.with(|cell| cell.borrow().as_ptr())
+    LAST_ERROR
+        .try_with(|cell| cell.borrow().as_ptr())
+        .unwrap_or(c"".as_ptr())
 }
 
 /// A static name for a result code: "GRAZR_OK", "GRAZR_ERR_SPAWN", ...; "GRAZR_ERR_UNKNOWN" for

@@ -95,8 +95,11 @@ where
     F: FnOnce() -> Result<i32, crate::Error> + UnwindSafe,
 {
     let _cancel = CancelGuard::disable();
-    error::clear_last_error();
-    match catch_unwind(f) {
+    let run = || {
+        error::clear_last_error();
+        f()
+    };
+    match catch_unwind(run) {
         Ok(Ok(value)) => value,
         Ok(Err(err)) => error::store_error(&err),
         Err(panic) => error::store_panic(panic),

@@ -501,44 +501,53 @@ pub unsafe extern "C" fn grazr_process_info(
 
 fn fill_info(report: &ProcessInfo) -> grazr_info {
     let to_c = |p: &Option<PathBuf>| p.clone().map(|p| c_string(p.into_os_string().into_vec()));
-    HANDOUT.with(|cell| {
-        let mut h = cell.borrow_mut();
-        h.strings.clear();
-        h.pointers.clear();
-        let pid_file = to_c(&report.pid_file);
-        let log_file = to_c(&report.log_file);
-        let argv: Vec<CString> = report
-            .argv
-            .iter()
-            .map(|a: &OsString| c_string(a.clone().into_vec()))
-            .collect();
-        let pid_file_ptr = pid_file.as_ref().map_or(ptr::null(), |s| s.as_ptr());
-        let log_file_ptr = log_file.as_ref().map_or(ptr::null(), |s| s.as_ptr());
-        h.pointers.extend(argv.iter().map(|s| s.as_ptr()));
-        h.pointers.push(ptr::null());
-        let argv_ptr = if argv.is_empty() {
-            ptr::null()
-        } else {
-            h.pointers.as_ptr()
-        };
-        h.strings.extend(pid_file);
-        h.strings.extend(log_file);
-        h.strings.extend(argv);
-        grazr_info {
-            size: 0,
-            status: report.status as i32,
-            state: report.state as i32,
-            pid: report.pid.unwrap_or(0),
-            pgid: report.pgid.unwrap_or(0),
-            child_pid: report.child_pid.unwrap_or(0),
-            exit_code: report.exit_code.unwrap_or(-1),
-            term_signal: report.term_signal.unwrap_or(0),
-            start_time_ms: report.start_time_ms.unwrap_or(0),
-            pid_file: pid_file_ptr,
-            log_file: log_file_ptr,
-            argv: argv_ptr,
-        }
-    })
+    let without_strings = grazr_info {
+        size: 0,
+        status: report.status as i32,
+        state: report.state as i32,
+        pid: report.pid.unwrap_or(0),
+        pgid: report.pgid.unwrap_or(0),
+        child_pid: report.child_pid.unwrap_or(0),
+        exit_code: report.exit_code.unwrap_or(-1),
+        term_signal: report.term_signal.unwrap_or(0),
+        start_time_ms: report.start_time_ms.unwrap_or(0),
+        pid_file: ptr::null(),
+        log_file: ptr::null(),
+        argv: ptr::null(),
+    };
+    // During thread exit the thread-locals may be gone: then the strings are left out.
+    HANDOUT
+        .try_with(|cell| {
+            let mut h = cell.borrow_mut();
+            h.strings.clear();
+            h.pointers.clear();
+            let pid_file = to_c(&report.pid_file);
+            let log_file = to_c(&report.log_file);
+            let argv: Vec<CString> = report
+                .argv
+                .iter()
+                .map(|a: &OsString| c_string(a.clone().into_vec()))
+                .collect();
+            let pid_file_ptr = pid_file.as_ref().map_or(ptr::null(), |s| s.as_ptr());
+            let log_file_ptr = log_file.as_ref().map_or(ptr::null(), |s| s.as_ptr());
+            h.pointers.extend(argv.iter().map(|s| s.as_ptr()));
+            h.pointers.push(ptr::null());
+            let argv_ptr = if argv.is_empty() {
+                ptr::null()
+            } else {
+                h.pointers.as_ptr()
+            };
+            h.strings.extend(pid_file);
+            h.strings.extend(log_file);
+            h.strings.extend(argv);
+            grazr_info {
+                pid_file: pid_file_ptr,
+                log_file: log_file_ptr,
+                argv: argv_ptr,
+                ..without_strings
+            }
+        })
+        .unwrap_or(without_strings)
 }
 
 /// Lists the ids the library tracks: running, or ended with an error that has not been
@@ -552,7 +561,8 @@ pub unsafe extern "C" fn grazr_list(ids: *mut *const *const c_char) -> i32 {
     boundary(|| {
         let listed = manager().list();
         let count = listed.len() as i32;
-        let array = HANDOUT.with(|cell| {
+        // During thread exit the thread-locals may be gone: then no list can be handed out.
+        let handed = HANDOUT.try_with(|cell| {
             let mut h = cell.borrow_mut();
             h.strings = listed
                 .into_iter()
@@ -563,6 +573,12 @@ pub unsafe extern "C" fn grazr_list(ids: *mut *const *const c_char) -> i32 {
             h.pointers.push(ptr::null());
             h.pointers.as_ptr()
         });
+        let Ok(array) = handed else {
+            return Err(Error::new(
+                crate::ErrorKind::Internal,
+                "grazr_list: called while this thread exits; its list storage is gone",
+            ));
+        };
         if !ids.is_null() {
             // SAFETY: non-NULL and writable per the caller's contract.
             unsafe { *ids = array };
