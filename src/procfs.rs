@@ -3,8 +3,8 @@
 //! boot-relative clock ticks, executable; and the conversions between file times, boot ticks
 //! and wall-clock time that the identity rules need.
 
-use std::fs;
-use std::io;
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -35,11 +35,29 @@ impl Stat {
     }
 }
 
+/// Reads a small /proc file into `buf` with as few reads as possible (proc files report size 0,
+/// so the growing reads of `fs::read` take half a dozen calls). Returns the length read; a file
+/// longer than `buf` is cut, which the callers' fields (all near the start) tolerate.
+fn read_small(path: &str, buf: &mut [u8]) -> io::Result<usize> {
+    let mut file = File::open(path)?;
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// Reads `/proc/PID/stat`. For a thread id this is the thread's own entry, so callers that need
 /// a process check [`tgid`] as well.
 pub(crate) fn stat(pid: i32) -> io::Result<Stat> {
-    let text = fs::read(format!("/proc/{pid}/stat"))?;
-    parse_stat(&text)
+    let mut buf = [0u8; 1024];
+    let n = read_small(&format!("/proc/{pid}/stat"), &mut buf)?;
+    parse_stat(&buf[..n])
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unparsable /proc stat"))
 }
 
@@ -65,8 +83,10 @@ fn parse_stat(text: &[u8]) -> Option<Stat> {
 
 /// The thread-group id of `pid`: equal to `pid` for a process, different for a thread.
 pub(crate) fn tgid(pid: i32) -> io::Result<i32> {
-    let text = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    text.lines()
+    let mut buf = [0u8; 4096];
+    let n = read_small(&format!("/proc/{pid}/status"), &mut buf)?;
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
         .find_map(|l| l.strip_prefix("Tgid:"))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Tgid in /proc status"))

@@ -6,7 +6,7 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -49,16 +49,13 @@ pub(crate) fn environment(spec: &StartSpec) -> Vec<(OsString, OsString)> {
     env
 }
 
-/// Finds `program` as execvp would, but in the PATH of the child's environment. A name with a
-/// slash is taken as is (made absolute against the host's cwd).
-pub(crate) fn resolve_program(program: &OsStr, env: &[(OsString, OsString)]) -> Result<PathBuf> {
+/// Finds `program` as execvp would, but in `path_var`, the PATH of the child's environment.
+/// A name with a slash is taken as is (made absolute against the host's cwd).
+pub(crate) fn resolve_program(program: &OsStr, path_var: Option<&OsStr>) -> Result<PathBuf> {
     if program.as_bytes().contains(&b'/') {
         return Ok(absolute(Path::new(program)));
     }
-    let path = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map_or_else(|| OsString::from(DEFAULT_PATH), |(_, v)| v.clone());
+    let path = path_var.unwrap_or(OsStr::new(DEFAULT_PATH));
     let mut denied = None;
     for dir in path.as_bytes().split(|&b| b == b':') {
         let dir = if dir.is_empty() {
@@ -86,7 +83,7 @@ pub(crate) fn resolve_program(program: &OsStr, env: &[(OsString, OsString)]) -> 
         ),
         None => Error::new(
             ErrorKind::Spawn,
-            format!("cannot execute {:?}: not found in PATH {:?}", program, path),
+            format!("cannot execute {program:?}: not found in PATH {path:?}"),
         ),
     })
 }
@@ -117,11 +114,14 @@ fn is_resource_error(err: &io::Error) -> bool {
 /// blocking again for the child. Moved to fd 3 or above so that setting up the child's fds 0-2
 /// cannot overwrite it, whatever the host has closed.
 pub(crate) fn open_log(log: Option<&Path>) -> Result<OwnedFd> {
-    let path = log.unwrap_or(Path::new("/dev/null"));
-    if let Some(parent) = log
-        .and_then(Path::parent)
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    let Some(path) = log else {
+        let null = OpenOptions::new()
+            .append(true)
+            .open("/dev/null")
+            .map_err(|e| Error::io_path("cannot open", Path::new("/dev/null"), &e))?;
+        return above_stdio(null.into(), Path::new("/dev/null"));
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)
             .map_err(|e| Error::io_path("cannot create log directory", parent, &e))?;
     }
@@ -137,7 +137,15 @@ pub(crate) fn open_log(log: Option<&Path>) -> Result<OwnedFd> {
         |e: nix::errno::Errno| Error::io_path("cannot set up log file", path, &io::Error::from(e));
     let flags = OFlag::from_bits_truncate(fcntl(&fd, FcntlArg::F_GETFL).map_err(io_err)?);
     fcntl(&fd, FcntlArg::F_SETFL(flags & !OFlag::O_NONBLOCK)).map_err(io_err)?;
-    // std's try_clone duplicates with F_DUPFD_CLOEXEC starting at 3.
+    above_stdio(fd, path)
+}
+
+/// `fd` itself if it is 3 or above, else a copy that is (std's try_clone duplicates with
+/// F_DUPFD_CLOEXEC from 3 up).
+fn above_stdio(fd: OwnedFd, path: &Path) -> Result<OwnedFd> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
     fd.try_clone()
         .map_err(|e| Error::io_path("cannot set up log file", path, &e))
 }
@@ -146,8 +154,17 @@ pub(crate) fn open_log(log: Option<&Path>) -> Result<OwnedFd> {
 /// (program, working directory, log); an exec failure is still reported synchronously by
 /// posix_spawn, and then no process exists.
 pub(crate) fn spawn(spec: &StartSpec, cwd: Option<&Path>, log: Option<&Path>) -> Result<Spawned> {
-    let env = environment(spec);
-    let program = resolve_program(&spec.argv[0], &env)?;
+    // With no change to the host's environment the child gets the host's `environ` as it is,
+    // as std::process::Command does: nothing to copy.
+    let env = (spec.clear_env || !spec.env.is_empty()).then(|| environment(spec));
+    let path_var = match &env {
+        Some(env) => env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone()),
+        None => std::env::var_os("PATH"),
+    };
+    let program = resolve_program(&spec.argv[0], path_var.as_deref())?;
     if let Some(dir) = cwd {
         if !dir.is_dir() {
             return Err(Error::new(
@@ -165,14 +182,17 @@ pub(crate) fn spawn(spec: &StartSpec, cwd: Option<&Path>, log: Option<&Path>) ->
         .map(|a| c_string(a.as_bytes().to_vec(), "an argument"))
         .collect::<Result<Vec<_>>>()?;
     let envp = env
-        .into_iter()
-        .map(|(k, v)| {
-            let mut entry = k.into_vec();
-            entry.push(b'=');
-            entry.extend(v.into_vec());
-            c_string(entry, "an environment entry")
+        .map(|env| {
+            env.into_iter()
+                .map(|(k, v)| {
+                    let mut entry = k.into_vec();
+                    entry.push(b'=');
+                    entry.extend(v.into_vec());
+                    c_string(entry, "an environment entry")
+                })
+                .collect::<Result<Vec<_>>>()
         })
-        .collect::<Result<Vec<_>>>()?;
+        .transpose()?;
     let program_c = c_string(program.as_os_str().as_bytes().to_vec(), "the program path")?;
     let cwd_c = cwd
         .map(|d| c_string(d.as_os_str().as_bytes().to_vec(), "the working directory"))
@@ -183,9 +203,10 @@ pub(crate) fn spawn(spec: &StartSpec, cwd: Option<&Path>, log: Option<&Path>) ->
     let request = sys::SpawnRequest {
         program: &program_c,
         argv: &argv,
-        envp: &envp,
+        envp: envp.as_deref(),
         cwd: cwd_c.as_deref(),
         output: output.as_fd(),
+        reset_signals: sys::ignored_signals(),
     };
     let pid = sys::spawn(&request).map_err(|e| {
         let kind = if is_resource_error(&e) {
@@ -248,14 +269,16 @@ mod tests {
 
     #[test]
     fn the_program_is_found_in_the_childs_path_not_the_hosts() {
-        let env = vec![(OsString::from("PATH"), OsString::from("/nonexistent:/bin"))];
+        let env = OsString::from("/nonexistent:/bin");
         assert_eq!(
-            resolve_program(OsStr::new("sh"), &env).unwrap(),
+            resolve_program(OsStr::new("sh"), Some(&env)).unwrap(),
             PathBuf::from("/bin/sh")
         );
-        let env = vec![(OsString::from("PATH"), OsString::from("/nonexistent"))];
+        let env = OsString::from("/nonexistent");
         assert_eq!(
-            resolve_program(OsStr::new("sh"), &env).unwrap_err().kind(),
+            resolve_program(OsStr::new("sh"), Some(&env))
+                .unwrap_err()
+                .kind(),
             ErrorKind::Spawn
         );
     }

@@ -70,7 +70,8 @@ fn kill_group(pgid: i32, main: &Target) -> Vec<Target> {
             );
         }
     } else if pgid == main.pid
-        && procfs::stat(pgid).is_ok_and(|s| s.start_ticks != main.start_ticks && !s.is_dead())
+        && procfs::stat(pgid)
+            .is_ok_and(|s| s.start_ticks.abs_diff(main.start_ticks) > 1 && !s.is_dead())
     {
         // Another process now has the leader's number: the group id may have been reused.
         return Vec::new();

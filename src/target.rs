@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitid, Id, WaitPidFlag};
 use nix::unistd::{getpgrp, getpid, getsid, Pid};
 use once_cell::sync::Lazy;
 
@@ -157,12 +158,19 @@ impl Target {
         Ok(target.is_alive().then_some(target))
     }
 
-    /// A child the library has just spawned: its PID cannot be reused before it is reaped, but
-    /// the host could reap it behind our back, so its parent and start time are still checked.
+    /// A child the library has just spawned. Its PID cannot be reused before it is reaped, but
+    /// the host could reap it behind our back between the spawn and the pidfd_open; waitid on
+    /// the pidfd (without reaping) answers ECHILD then, and the pidfd is dropped. Its start time
+    /// is taken as the spawn time, which it is to the tick, except without pidfds, where
+    /// liveness checks compare start times and the exact one is read.
     pub fn child(pid: i32, spawn_ticks: u64) -> io::Result<Target> {
-        let pidfd = Self::open_pidfd(pid)?;
-        let start_ticks = match procfs::stat(pid) {
-            Ok(s) if s.ppid == getpid().as_raw() && s.start_ticks + 1 >= spawn_ticks => {
+        let pidfd = Self::open_pidfd(pid)?.filter(|fd| {
+            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+            waitid(Id::PIDFd(fd.as_fd()), flags) != Err(Errno::ECHILD)
+        });
+        let exact = || procfs::stat(pid).ok();
+        let start_ticks = match pidfd.is_none().then(exact).flatten() {
+            Some(s) if s.ppid == getpid().as_raw() && s.start_ticks + 1 >= spawn_ticks => {
                 s.start_ticks
             }
             _ => spawn_ticks,

@@ -57,24 +57,48 @@ pub fn clock_ticks_per_second() -> u64 {
     }
 }
 
+/// The signals this process ignores, as sigset bits (bit n-1 for signal n). Dispositions are
+/// per process; one query per signal is cheaper than reading SigIgn from /proc/self/status.
+pub fn ignored_signals() -> u64 {
+    let mut mask = 0u64;
+    for sig in 1..=64 {
+        let mut old = MaybeUninit::<libc::sigaction>::zeroed();
+        // SAFETY: a NULL new action only reads the current one into `old`, which is valid and
+        // writable; an invalid number (32 and 33 under glibc) fails with EINVAL and writes
+        // nothing.
+        let rc = unsafe { libc::sigaction(sig, ptr::null(), old.as_mut_ptr()) };
+        // SAFETY: sigaction returned 0, so it filled `old`.
+        if rc == 0 && unsafe { old.assume_init() }.sa_sigaction == libc::SIG_IGN {
+            mask |= 1 << (sig - 1);
+        }
+    }
+    mask
+}
+
 /// What a spawned child gets; the caller has resolved every path already.
 pub struct SpawnRequest<'a> {
     /// The executable to run (absolute or relative to the caller's cwd, never searched).
     pub program: &'a CStr,
     /// argv, without the terminating NULL.
     pub argv: &'a [CString],
-    /// The complete environment as `KEY=VALUE` strings.
-    pub envp: &'a [CString],
+    /// The complete environment as `KEY=VALUE` strings, or `None` for the host's own.
+    pub envp: Option<&'a [CString]>,
     /// The child's working directory, if it differs from the host's.
     pub cwd: Option<&'a CStr>,
     /// Becomes the child's stdout and stderr. Must be 3 or above so that setting up fds 0-2
     /// cannot clobber it.
     pub output: BorrowedFd<'a>,
+    /// Signals (bit n-1 for signal n) to set to SIG_DFL in the child: at least those the host
+    /// ignores, since an ignored disposition survives exec while a handler does not.
+    pub reset_signals: u64,
 }
 
+/// glibc's internal signals 32 and 33 (SIGCANCEL, SIGSETXID), as sigset bits.
+const INTERNAL_SIGNALS: u64 = (1 << 31) | (1 << 32);
+
 /// Spawns a child with `posix_spawn` in a new session, stdin on /dev/null, stdout and stderr
-/// on `output`, every descriptor from 3 up closed, every signal at its default disposition and
-/// an empty signal mask. Returns the child's PID. glibc runs the child with CLONE_VFORK and
+/// on `output`, every descriptor from 3 up closed, the signals in `reset_signals` at their
+/// default disposition (exec resets handled ones itself) and an empty signal mask. Returns the child's PID. glibc runs the child with CLONE_VFORK and
 /// reports exec failures (ENOENT, EACCES, ENOEXEC, a bad cwd) as the return value, so a failed
 /// exec never leaves a process behind.
 pub fn spawn(req: &SpawnRequest<'_>) -> io::Result<i32> {
@@ -84,12 +108,11 @@ pub fn spawn(req: &SpawnRequest<'_>) -> io::Result<i32> {
         .map(|a| a.as_ptr() as *mut libc::c_char)
         .collect();
     argv.push(ptr::null_mut());
-    let mut envp: Vec<*mut libc::c_char> = req
-        .envp
-        .iter()
-        .map(|e| e.as_ptr() as *mut libc::c_char)
-        .collect();
-    envp.push(ptr::null_mut());
+    let mut own_env: Vec<*mut libc::c_char> = Vec::new();
+    if let Some(envp) = req.envp {
+        own_env.extend(envp.iter().map(|e| e.as_ptr() as *mut libc::c_char));
+        own_env.push(ptr::null_mut());
+    }
 
     let mut actions = FileActions::new()?;
     let mut attr = SpawnAttr::new()?;
@@ -131,19 +154,18 @@ pub fn spawn(req: &SpawnRequest<'_>) -> io::Result<i32> {
             &mut attr.0,
             empty.as_ptr(),
         ))?;
-        // Every bit set, not sigfillset: glibc's sigfillset leaves out its two internal
-        // signals (32 and 33), which glibc's spawn sets to SIG_IGN in the child while it runs
-        // on the parent's memory; left out of the default set they would stay ignored across
-        // exec.
-        let mut all = MaybeUninit::<libc::sigset_t>::uninit();
-        ptr::write_bytes(
-            all.as_mut_ptr().cast::<u8>(),
-            0xff,
-            std::mem::size_of::<libc::sigset_t>(),
+        // Raw bits, not sigaddset: glibc refuses its two internal signals (32 and 33) there,
+        // and its spawn sets them to SIG_IGN in the child while it runs on the parent's memory;
+        // left out of this set they would stay ignored across exec. Each signal in the set
+        // costs the child two sigaction calls, hence only the ones that need it.
+        let mut reset = MaybeUninit::<libc::sigset_t>::zeroed();
+        ptr::write_unaligned(
+            reset.as_mut_ptr().cast::<u64>(),
+            req.reset_signals | INTERNAL_SIGNALS,
         );
         check(libc::posix_spawnattr_setsigdefault(
             &mut attr.0,
-            all.as_ptr(),
+            reset.as_ptr(),
         ))?;
         let flags = libc::POSIX_SPAWN_SETSID
             | libc::POSIX_SPAWN_SETSIGMASK as libc::c_short
@@ -157,7 +179,13 @@ pub fn spawn(req: &SpawnRequest<'_>) -> io::Result<i32> {
             &actions.0,
             &attr.0,
             argv.as_ptr(),
-            envp.as_ptr(),
+            if req.envp.is_some() {
+                own_env.as_ptr()
+            } else {
+                // The host's environment, read as posix_spawnp and std::process::Command read
+                // it: a host thread calling setenv at this moment races with every spawner.
+                environ as *const *mut libc::c_char
+            },
         ))?;
         Ok(pid)
     }
@@ -210,6 +238,7 @@ impl Drop for SpawnAttr {
 }
 
 extern "C" {
+    static environ: *const *const libc::c_char;
     // glibc and musl both export it; the libc crate does not declare it.
     fn pthread_setcancelstate(state: libc::c_int, oldstate: *mut libc::c_int) -> libc::c_int;
 }
