@@ -59,6 +59,19 @@ fn check_id(op: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Paths longer than PATH_MAX (less the NUL) are refused before anything touches the disk.
+fn check_path(what: &str, path: Option<&Path>) -> Result<()> {
+    match path {
+        Some(p) if p.as_os_str().len() > MAX_ID => Err(Error::invalid(format!(
+            "{what} is longer than {MAX_ID} bytes"
+        ))),
+        Some(p) if p.as_os_str().as_encoded_bytes().contains(&0) => {
+            Err(Error::invalid(format!("{what} contains a NUL byte")))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_signal(what: &str, signal: i32) -> Result<()> {
     if (1..=libc::SIGRTMAX()).contains(&signal) {
         Ok(())
@@ -107,6 +120,9 @@ impl Manager {
         if spec.argv.first().is_none_or(|a| a.is_empty()) {
             return Err(Error::invalid("argv is empty or argv[0] is empty"));
         }
+        check_path("pid file path", spec.pid_file.as_deref())?;
+        check_path("log file path", spec.log_file.as_deref())?;
+        check_path("working directory", spec.cwd.as_deref())?;
         let resolved = self.resolve(id);
         let pid_file = spec
             .pid_file
@@ -211,6 +227,7 @@ impl Manager {
         if let Some(s) = opts.signal {
             check_signal("stop signal", s)?;
         }
+        check_path("pid file path", opts.pid_file.as_deref())?;
         let resolved = self.resolve(id);
         let never_kill = opts.never_kill || resolved.never_kill;
         let plan = Plan {
@@ -664,6 +681,7 @@ fn wait_pid_file(
 /// last written. `Ok(None)` for a missing file, garbage or a refused PID; an error when the file
 /// exists but cannot be read.
 pub fn read_pid_file(path: &Path) -> Result<Option<i32>> {
+    check_path("read_pid_file: path", Some(path))?;
     let path: PathBuf = absolute(path);
     let file = match pidfile::read(&path) {
         Ok(Some(f)) => f,

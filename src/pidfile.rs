@@ -2,7 +2,7 @@
 //! Reading pid files: only the first line counts, it must be a plain positive decimal number,
 //! and the file's last-write time comes along for the identity check.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -36,8 +36,8 @@ pub(crate) fn parse_first_line(bytes: &[u8]) -> Option<i32> {
 }
 
 /// Reads the pid file at `path`. `Ok(None)` when it does not exist. Anything that is not a
-/// regular file (a FIFO, a device such as /dev/zero behind a symlink, a directory) is read as
-/// holding no PID, without blocking.
+/// regular file (a FIFO, a device such as /dev/zero behind a symlink) is read as
+/// holding no PID, without blocking; a directory cannot be read as one (EISDIR).
 pub(crate) fn read(path: &Path) -> io::Result<Option<PidFile>> {
     let file = match OpenOptions::new()
         .read(true)
@@ -46,11 +46,16 @@ pub(crate) fn read(path: &Path) -> io::Result<Option<PidFile>> {
     {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::EISDIR) => return Ok(Some(no_pid(path))),
+        // A component that is not a directory, or a name too long to exist: no such file.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ENAMETOOLONG)) => {
+            return Ok(None)
+        }
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::from_raw_os_error(libc::EISDIR));
+    }
     let written_ticks = procfs::file_time_to_boot_ticks(meta.modified()?);
     if !meta.file_type().is_file() {
         return Ok(Some(PidFile {
@@ -66,14 +71,6 @@ fn read_head(file: File) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(READ_LIMIT as usize);
     file.take(READ_LIMIT).read_to_end(&mut head)?;
     Ok(head)
-}
-
-fn no_pid(path: &Path) -> PidFile {
-    let written = fs::symlink_metadata(path).and_then(|m| m.modified());
-    PidFile {
-        pid: None,
-        written_ticks: written.map_or(i64::MIN, procfs::file_time_to_boot_ticks),
-    }
 }
 
 #[cfg(test)]

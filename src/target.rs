@@ -195,10 +195,12 @@ impl Target {
         }
         match sys::pidfd_open(pid) {
             Ok(fd) => Ok(Some(fd)),
+            // ENOENT: the number is a thread, not a process (Linux 6.9+ says so; older kernels
+            // say EINVAL).
             Err(e)
                 if matches!(
                     e.raw_os_error(),
-                    Some(libc::ESRCH | libc::ENOSYS | libc::EINVAL)
+                    Some(libc::ESRCH | libc::ENOSYS | libc::EINVAL | libc::ENOENT)
                 ) =>
             {
                 Ok(None)
