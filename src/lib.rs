@@ -39,7 +39,6 @@ mod services;
 mod spawn;
 mod stop;
 mod target;
-mod watch;
 
 pub use error::{Error, ErrorKind, Result};
 pub use manager::{pid_alive, read_pid_file, Manager};

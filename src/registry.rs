@@ -20,6 +20,7 @@ use nix::unistd::Pid;
 
 use crate::pidfile;
 use crate::spec::{State, Status};
+use crate::stop::{group_of, Group};
 use crate::target::{Expect, Target};
 
 /// Locks a mutex whether or not an earlier holder panicked.
@@ -95,12 +96,15 @@ pub(crate) struct Run {
     pub stop_sent: bool,
     /// Set once the main process is gone: the decided state and the exit, if known.
     pub ended: Option<(State, Option<Exit>)>,
+    /// The main process's group, kept after it ends so a stop can clean up what it left.
+    pub group: Option<Group>,
 }
 
 impl Run {
     /// A run around a process found through its pid file.
     pub fn adopted(main: Target, pid_file: PathBuf) -> Run {
         Run {
+            group: group_of(&main),
             phase: Phase::Running,
             main: Some(main),
             child: None,
@@ -168,6 +172,7 @@ impl Run {
                 match self.read_pid_file() {
                     PidFileSays::Main => self.pid_file_pending = false,
                     PidFileSays::Other(daemon) => {
+                        self.group = group_of(&daemon);
                         self.main = Some(daemon);
                         self.pid_file_pending = false;
                     }
@@ -180,6 +185,7 @@ impl Run {
         // The main process is gone. Its pid file may name a successor.
         if !self.stop_sent {
             if let PidFileSays::Other(successor) = self.read_pid_file() {
+                self.group = group_of(&successor);
                 self.main = Some(successor);
                 self.pid_file_pending = false;
                 return self.live_state();

@@ -25,12 +25,23 @@ pub(crate) struct Plan {
     pub never_kill: bool,
 }
 
-/// The process group to clean up with the main process: its own group, unless that is the
-/// host's (an adopted process started from the host's shell) or the host's session.
-pub(crate) fn group_of(main: &Target) -> Option<i32> {
+/// A process group to clean up with a main process: its id, and the start time of its leader
+/// when the leader is (or was) that main process, to tell a reused group id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Group {
+    pub pgid: i32,
+    pub leader_start: Option<u64>,
+}
+
+/// The group of `main`: its own group, unless that is the host's (an adopted process started
+/// from the host's shell) or lies in the host's session.
+pub(crate) fn group_of(main: &Target) -> Option<Group> {
     let stat = procfs::stat(main.pid).ok()?;
     let host_sid = getsid(None).map(|s| s.as_raw()).unwrap_or(-1);
-    (stat.pgid > 1 && stat.pgid != getpgrp().as_raw() && stat.sid != host_sid).then_some(stat.pgid)
+    (stat.pgid > 1 && stat.pgid != getpgrp().as_raw() && stat.sid != host_sid).then_some(Group {
+        pgid: stat.pgid,
+        leader_start: (stat.pgid == main.pid).then_some(main.start_ticks),
+    })
 }
 
 fn signal_error(what: &str, pid: i32, err: &io::Error) -> Error {
@@ -59,29 +70,31 @@ fn group_has_members(pgid: i32) -> bool {
 /// still collected one by one, which is also the path on older kernels and after the leader
 /// has exited. A member is signalled only through a pidfd opened before its identity (group
 /// and start time) was re-read.
-fn kill_group(pgid: i32, main: &Target) -> Vec<Target> {
-    let leader_alive = main.pid == pgid && main.is_alive();
-    if leader_alive {
-        if let Some(fd) = &main.pidfd {
-            let _ = sys::pidfd_send_signal(
-                std::os::fd::AsFd::as_fd(fd.as_ref()),
-                libc::SIGKILL,
-                sys::PIDFD_SIGNAL_PROCESS_GROUP,
-            );
-        }
-    } else if pgid == main.pid
-        && procfs::stat(pgid)
-            .is_ok_and(|s| s.start_ticks.abs_diff(main.start_ticks) > 1 && !s.is_dead())
+fn kill_group(group: Group, main: Option<&Target>) -> Vec<Target> {
+    let pgid = group.pgid;
+    let leader = main.filter(|m| m.pid == pgid);
+    if let Some(fd) = leader
+        .filter(|l| l.is_alive())
+        .and_then(|l| l.pidfd.as_ref())
     {
-        // Another process now has the leader's number: the group id may have been reused.
-        return Vec::new();
+        let _ = sys::pidfd_send_signal(
+            std::os::fd::AsFd::as_fd(fd.as_ref()),
+            libc::SIGKILL,
+            sys::PIDFD_SIGNAL_PROCESS_GROUP,
+        );
+    } else if let Some(start) = group.leader_start {
+        // A live process with the leader's number but another start time means the group id
+        // may have been reused: leave it alone.
+        if procfs::stat(pgid).is_ok_and(|s| s.start_ticks.abs_diff(start) > 1 && !s.is_dead()) {
+            return Vec::new();
+        }
     }
     let mut killed: Vec<Target> = Vec::new();
     // A member may fork while we work; a few passes catch the children of the first ones.
     for _ in 0..3 {
         let mut found = false;
         for (pid, start) in procfs::group_members(pgid) {
-            if pid == main.pid || killed.iter().any(|k| k.pid == pid) {
+            if main.is_some_and(|m| m.pid == pid) || killed.iter().any(|k| k.pid == pid) {
                 continue;
             }
             let expect = Expect {
@@ -105,6 +118,31 @@ fn kill_group(pgid: i32, main: &Target) -> Vec<Target> {
         }
     }
     killed
+}
+
+/// Kills what is left of `group` after its main process died on its own (a master killed from
+/// outside leaves its workers serving the port). `Ok(())` once they are gone.
+pub(crate) fn kill_leftovers(group: Group) -> Result<()> {
+    if !group_has_members(group.pgid) {
+        return Ok(());
+    }
+    let survivors = wait_all(kill_group(group, None), Instant::now() + KILL_GRACE);
+    survivors_error(&survivors)
+}
+
+fn survivors_error(survivors: &[Target]) -> Result<()> {
+    if survivors.is_empty() {
+        return Ok(());
+    }
+    let pids: Vec<String> = survivors.iter().map(|t| t.pid.to_string()).collect();
+    Err(Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "still alive {} ms after SIGKILL: PID {}",
+            KILL_GRACE.as_millis(),
+            pids.join(", ")
+        ),
+    ))
 }
 
 /// Stops `main` (verified alive by the caller) as `plan` says. `Ok(())` once the main process
@@ -154,20 +192,9 @@ pub(crate) fn stop_target(main: &Target, plan: Plan, reap: &dyn Fn()) -> Result<
     if exited {
         reap();
     }
-    if let Some(pgid) = group.filter(|&g| !exited || group_has_members(g)) {
-        waiting.extend(kill_group(pgid, main));
+    if let Some(g) = group.filter(|g| !exited || group_has_members(g.pgid)) {
+        waiting.extend(kill_group(g, Some(main)));
     }
     let survivors = wait_all(waiting, Instant::now() + KILL_GRACE);
-    if survivors.is_empty() {
-        return Ok(());
-    }
-    let pids: Vec<String> = survivors.iter().map(|t| t.pid.to_string()).collect();
-    Err(Error::new(
-        ErrorKind::Timeout,
-        format!(
-            "still alive {} ms after SIGKILL: PID {}",
-            KILL_GRACE.as_millis(),
-            pids.join(", ")
-        ),
-    ))
+    survivors_error(&survivors)
 }

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::signal::{kill, Signal};
+use nix::sys::time::TimeSpec;
 use nix::sys::wait::{waitid, Id, WaitPidFlag};
 use nix::unistd::{getpgrp, getpid, getsid, Pid};
 use once_cell::sync::Lazy;
@@ -257,20 +258,13 @@ impl Target {
 }
 
 /// Polls a pidfd for readability (= its process has exited) for at most `timeout`.
-fn pidfd_readable(fd: &OwnedFd, timeout: Duration) -> bool {
-    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
-    // Round a sub-millisecond remainder up so that a wait never spins on zero.
-    let millis = if millis == 0 && !timeout.is_zero() {
-        1
-    } else {
-        millis
-    };
+pub(crate) fn pidfd_readable(fd: &OwnedFd, timeout: Duration) -> bool {
+    // ppoll, not poll: its timeout is in nanoseconds, so short waits are not rounded up to a
+    // millisecond. Longer than a day is cut to a day; callers loop until their deadline.
+    let timeout = TimeSpec::from_duration(timeout.min(Duration::from_secs(86_400)));
     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
     loop {
-        match poll(
-            &mut fds,
-            PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
-        ) {
+        match ppoll(&mut fds, Some(timeout), None) {
             Ok(0) => return false,
             Ok(_) => return true,
             Err(Errno::EINTR) => continue,
