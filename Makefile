@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 MINOR   := $(word 2,$(subst ., ,$(VERSION)))
 SONAME  := libgrazr_proc.so.0.$(MINOR)
 
-.PHONY: all build lib demo test test-rust test-c test-cpp test-node test-install test-python header-check lint clean
+.PHONY: all build lib demo bench bench-quick test test-rust test-c test-cpp test-node test-install test-python header-check lint clean
 
 all: build
 
@@ -26,6 +26,15 @@ include bindings/c/install.mk
 ## The main job: a C host drives two real services on 127.0.0.1 through the library.
 demo: build
 	$(MAKE) -C bindings/c demo LIBDIR=$(LIBDIR)
+
+## Benchmarks (not tests): side by side with a model of the seed's algorithm and the kernel's
+## floor. `bench` writes bench/REPORT.md and bench/report.svg (< 10 min); `bench-quick` runs
+## every scenario briefly (< 90 s) so that the benchmarks cannot rot.
+bench:
+	$(MAKE) -C bench bench
+
+bench-quick:
+	$(MAKE) -C bench bench-quick
 
 ## Every test: Rust, C (static, dynamic, ASan, valgrind, C++ compile), Python (ctypes and
 ## the Grazr drop-in against real daemons), then the header and lint checks.

@@ -284,7 +284,11 @@ impl Manager {
                         let leftovers =
                             slot.as_ref().filter(|r| !r.stop_sent).and_then(|r| r.group);
                         let tracked = slot.as_ref().and_then(|r| r.pid_file.clone());
-                        *slot = None;
+                        // Keep how the last run ended (for info), as STOPPED.
+                        if let Some(run) = slot.as_mut() {
+                            run.stop_sent = true;
+                            run.ended = run.ended.map(|(_, exit)| (State::Stopped, exit));
+                        }
                         drop(slot);
                         for path in tracked.iter().chain(pid_file.iter()) {
                             remove_if_stale(path, None);
@@ -323,7 +327,7 @@ impl Manager {
             if let Some(path) = run.pid_file.clone() {
                 remove_if_stale(&path, Some(main.pid));
             }
-            *slot = None;
+            // The record stays, ended as STOPPED with the exit the stop caused, for info.
             outcome
         })();
         self.registry.release(id, entry);

@@ -304,15 +304,15 @@ impl Registry {
         lock(&self.map).get(id).cloned()
     }
 
-    /// Drops `entry` and removes it from the map if nobody else holds it and it records
-    /// nothing worth keeping. Removal under the map lock with a count of one is safe: any
-    /// other user would have had to take the map lock to get a reference.
+    /// Drops `entry` and removes it from the map if nobody else holds it and it records no
+    /// run (an id that was only asked about, or stopped without ever being started). The
+    /// record of an ended run stays, so info can tell how it ended. Removal under the map lock
+    /// with a count of one is safe: any other user would have had to take the map lock to get
+    /// a reference.
     pub fn release(&self, id: &str, entry: Arc<Entry>) {
         let mut map = lock(&self.map);
         let idle = match entry.state.try_lock() {
-            Ok(run) => run
-                .as_ref()
-                .is_none_or(|r| matches!(r.ended, Some((State::Stopped, _)))),
+            Ok(run) => run.is_none(),
             Err(_) => false,
         };
         drop(entry);

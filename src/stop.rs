@@ -64,25 +64,27 @@ fn group_has_members(pgid: i32) -> bool {
     kill(Pid::from_raw(-pgid), None) != Err(Errno::ESRCH)
 }
 
-/// Sends SIGKILL to every verified member of process group `pgid` other than `main`, and
-/// returns them to be waited for. While the leader (`main`, when it leads the group) lives,
-/// the kernel signals the whole group at once through its pidfd (Linux 6.9+); members are then
-/// still collected one by one, which is also the path on older kernels and after the leader
-/// has exited. A member is signalled only through a pidfd opened before its identity (group
-/// and start time) was re-read.
-fn kill_group(group: Group, main: Option<&Target>) -> Vec<Target> {
-    let pgid = group.pgid;
-    let leader = main.filter(|m| m.pid == pgid);
-    if let Some(fd) = leader
-        .filter(|l| l.is_alive())
-        .and_then(|l| l.pidfd.as_ref())
-    {
+/// SIGKILL to the whole group of `main` at once, through its pidfd, while it leads the group
+/// and lives (Linux 6.9+; older kernels refuse, and the members are then killed one by one).
+fn kill_group_through_leader(group: Group, main: &Target) {
+    if main.pid != group.pgid || !main.is_alive() {
+        return;
+    }
+    if let Some(fd) = &main.pidfd {
         let _ = sys::pidfd_send_signal(
             std::os::fd::AsFd::as_fd(fd.as_ref()),
             libc::SIGKILL,
             sys::PIDFD_SIGNAL_PROCESS_GROUP,
         );
-    } else if let Some(start) = group.leader_start {
+    }
+}
+
+/// Sends SIGKILL to every verified member of process group `pgid` other than `main`, one by
+/// one, and returns them to be waited for. A member is signalled only through a pidfd opened
+/// before its identity (group and start time) was re-read.
+fn kill_group(group: Group, main: Option<&Target>) -> Vec<Target> {
+    let pgid = group.pgid;
+    if let Some(start) = group.leader_start {
         // A live process with the leader's number but another start time means the group id
         // may have been reused: leave it alone.
         if procfs::stat(pgid).is_ok_and(|s| s.start_ticks.abs_diff(start) > 1 && !s.is_dead()) {
@@ -180,21 +182,30 @@ pub(crate) fn stop_target(main: &Target, plan: Plan, reap: &dyn Fn()) -> Result<
             ),
         ));
     }
-    let mut waiting = Vec::new();
+    let deadline = Instant::now() + KILL_GRACE;
     if !exited {
         match main.signal(libc::SIGKILL) {
             Ok(()) => {}
             Err(e) if is_gone(&e) => {}
             Err(e) => return Err(signal_error("SIGKILL", main.pid, &e)),
         }
-        waiting.push(main.clone());
+        if let Some(g) = group {
+            kill_group_through_leader(g, main);
+        }
+        main.wait_exit(deadline);
     }
-    if exited {
-        reap();
-    }
-    if let Some(g) = group.filter(|g| !exited || group_has_members(g.pgid)) {
+    reap();
+    // With the main process gone and reaped, a group that signal 0 finds empty needs no scan
+    // of /proc. What is left is killed member by member, never through the leader: after a
+    // graceful exit, if the exit was misread, the main process (perhaps one that must never
+    // get SIGKILL) is still spared.
+    let mut waiting = Vec::new();
+    if let Some(g) = group.filter(|g| group_has_members(g.pgid)) {
         waiting.extend(kill_group(g, Some(main)));
     }
-    let survivors = wait_all(waiting, Instant::now() + KILL_GRACE);
+    if main.is_alive() {
+        waiting.push(main.clone());
+    }
+    let survivors = wait_all(waiting, deadline);
     survivors_error(&survivors)
 }
