@@ -492,16 +492,21 @@ impl Manager {
         );
         ids.sort();
         ids.dedup();
+        // Library threads block every signal, so the host's handlers run only on the host's
+        // threads. A new thread inherits its creator's mask, so the calling thread blocks
+        // everything while it creates them (no window in which one could take a signal) and
+        // gets its own mask back before it waits.
+        let mut host_mask = SigSet::empty();
+        let blocked = pthread_sigmask(
+            SigmaskHow::SIG_SETMASK,
+            Some(&SigSet::all()),
+            Some(&mut host_mask),
+        );
         let results: Vec<(String, Result<()>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = ids
                 .iter()
                 .map(|id| {
-                    let work = move || {
-                        // Library threads block every signal, so the host's handlers run only
-                        // on the host's threads.
-                        let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None);
-                        self.stop(id, &StopOptions::default())
-                    };
+                    let work = move || self.stop(id, &StopOptions::default());
                     let spawned = std::thread::Builder::new()
                         .name("grazr-stop".into())
                         .stack_size(STOP_THREAD_STACK)
@@ -509,6 +514,9 @@ impl Manager {
                     (id, spawned)
                 })
                 .collect();
+            if blocked.is_ok() {
+                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&host_mask), None);
+            }
             handles
                 .into_iter()
                 .map(|(id, handle)| {
