@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 MINOR   := $(word 2,$(subst ., ,$(VERSION)))
 SONAME  := libgrazr_proc.so.0.$(MINOR)
 
-.PHONY: all build lib demo bench bench-quick test test-rust test-c test-cpp test-node test-install test-python header-check lint clean
+.PHONY: all build lib demo bench bench-quick test test-fuzz test-rust test-c test-cpp test-node test-install test-python header-check lint clean
 
 all: build
 
@@ -38,7 +38,7 @@ bench-quick:
 
 ## Every test: Rust, C (static, dynamic, ASan, valgrind, C++ compile), Python (ctypes and
 ## the Grazr drop-in against real daemons), then the header and lint checks.
-test: build header-check test-rust test-c test-cpp test-node test-install test-python lint
+test: build header-check test-rust test-c test-cpp test-node test-install test-python test-fuzz lint
 	@echo "make test: all suites passed"
 
 ## The committed header must be what the build generates.
@@ -70,6 +70,12 @@ $(VENV)/bin/pytest:
 
 test-python: build $(VENV)/bin/pytest
 	GRAZR_PROC_LIB=$(LIBDIR)/libgrazr_proc.so PYTHON=$(CURDIR)/$(VENV)/bin/python tests/python/run.sh
+
+## A 60-second smoke of the C-ABI fuzz target, built with plain cargo (no cargo-fuzz needed),
+## inside a PID and mount namespace. The hardening suites themselves (bad input, faults, load,
+## crash and re-adopt, never-signal under strace) are Rust integration tests run above.
+test-fuzz: build
+	GRAZR_FUZZ_PLAIN=1 fuzz/run.sh 60
 
 lint:
 	$(CARGO) fmt --check

@@ -12,11 +12,12 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use nix::errno::Errno;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
+use nix::unistd::{getpid, Pid};
 
 use crate::pidfile;
 use crate::spec::{State, Status};
@@ -285,12 +286,27 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     map: Mutex<HashMap<String, Arc<Entry>>>,
+    /// The process the records belong to. In a forked copy of the host the records, and the
+    /// children they name, are the parent's: the copy forgets them at its first call instead of
+    /// reaping, signalling or cleaning up after the parent's processes.
+    owner: AtomicI32,
 }
 
 impl Registry {
+    /// Locks the map, first forgetting records inherited through a fork.
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Entry>>> {
+        let mut map = lock(&self.map);
+        let me = getpid().as_raw();
+        if self.owner.load(Ordering::Relaxed) != me {
+            map.clear();
+            self.owner.store(me, Ordering::Relaxed);
+        }
+        map
+    }
+
     /// The entry of `id`, created if needed.
     pub fn entry(&self, id: &str) -> Arc<Entry> {
-        let mut map = lock(&self.map);
+        let mut map = self.map();
         if let Some(e) = map.get(id) {
             return Arc::clone(e);
         }
@@ -301,7 +317,7 @@ impl Registry {
 
     /// The entry of `id`, if it is tracked.
     pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
-        lock(&self.map).get(id).cloned()
+        self.map().get(id).cloned()
     }
 
     /// Drops `entry` and removes it from the map if nobody else holds it and it records no
@@ -310,7 +326,7 @@ impl Registry {
     /// with a count of one is safe: any other user would have had to take the map lock to get
     /// a reference.
     pub fn release(&self, id: &str, entry: Arc<Entry>) {
-        let mut map = lock(&self.map);
+        let mut map = self.map();
         let idle = match entry.state.try_lock() {
             Ok(run) => run.is_none(),
             Err(_) => false,
@@ -327,7 +343,8 @@ impl Registry {
 
     /// Every tracked id with its entry.
     pub fn snapshot(&self) -> Vec<(String, Arc<Entry>)> {
-        let mut all: Vec<_> = lock(&self.map)
+        let mut all: Vec<_> = self
+            .map()
             .iter()
             .map(|(k, v)| (k.clone(), Arc::clone(v)))
             .collect();
@@ -337,6 +354,6 @@ impl Registry {
 
     /// Forgets everything; pidfds close as the entries drop.
     pub fn clear(&self) {
-        lock(&self.map).clear();
+        self.map().clear();
     }
 }

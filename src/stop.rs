@@ -128,6 +128,15 @@ pub(crate) fn kill_leftovers(group: Group) -> Result<()> {
     if !group_has_members(group.pgid) {
         return Ok(());
     }
+    // A leader that still lives with its recorded start time means the main process did not
+    // die after all (the record was misread): nothing here may be killed without a stop.
+    if let Some(start) = group.leader_start {
+        if procfs::stat(group.pgid)
+            .is_ok_and(|s| s.start_ticks.abs_diff(start) <= 1 && !s.is_dead())
+        {
+            return Ok(());
+        }
+    }
     let survivors = wait_all(kill_group(group, None), Instant::now() + KILL_GRACE);
     survivors_error(&survivors)
 }
