@@ -12,16 +12,17 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use nix::errno::Errno;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{getpid, Pid};
+use nix::unistd::Pid;
 
 use crate::pidfile;
 use crate::spec::{State, Status};
 use crate::stop::{group_of, Group};
+use crate::sys;
 use crate::target::{Expect, Target};
 
 /// Locks a mutex whether or not an earlier holder panicked.
@@ -286,20 +287,21 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     map: Mutex<HashMap<String, Arc<Entry>>>,
-    /// The process the records belong to. In a forked copy of the host the records, and the
-    /// children they name, are the parent's: the copy forgets them at its first call instead of
-    /// reaping, signalling or cleaning up after the parent's processes.
-    owner: AtomicI32,
+    /// The fork generation the records belong to, plus one (0: not yet used). In a forked copy
+    /// of the host the records, and the children they name, are the parent's: the copy forgets
+    /// them at its first call instead of reaping, signalling or cleaning up after the parent's
+    /// processes.
+    owner: AtomicU64,
 }
 
 impl Registry {
     /// Locks the map, first forgetting records inherited through a fork.
     fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Entry>>> {
         let mut map = lock(&self.map);
-        let me = getpid().as_raw();
-        if self.owner.load(Ordering::Relaxed) != me {
+        let now = sys::fork_generation() + 1;
+        if self.owner.load(Ordering::Relaxed) != now {
             map.clear();
-            self.owner.store(me, Ordering::Relaxed);
+            self.owner.store(now, Ordering::Relaxed);
         }
         map
     }

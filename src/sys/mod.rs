@@ -8,6 +8,8 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
 
 /// `pidfd_send_signal` flag: signal the process group whose leader the pidfd names
 /// (Linux 6.9 and newer; older kernels answer EINVAL).
@@ -235,6 +237,28 @@ impl Drop for SpawnAttr {
         // SAFETY: initialised in new(), destroyed exactly once here.
         unsafe { libc::posix_spawnattr_destroy(&mut self.0) };
     }
+}
+
+/// Counts the forks of this process (in the child after each fork), so that a registry can tell
+/// that it runs in a forked copy without a getpid syscall on every call.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_fork_in_child() {
+    // Async-signal-safe: one atomic add, as a fork handler must be.
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many times this process's line has forked since the library was loaded: a value that
+/// changes in the child of every fork made through the C library (not in the parent).
+pub fn fork_generation() -> u64 {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // SAFETY: registers a child handler that only does an atomic add; it lives as long as
+        // the process, since this is a static function. The return code can only be ENOMEM,
+        // in which case forks go uncounted (the registry then keeps its records in a child).
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork_in_child)) };
+    });
+    FORKS.load(Ordering::Relaxed)
 }
 
 extern "C" {
