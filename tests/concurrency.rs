@@ -45,19 +45,6 @@ fn threads_racing_to_start_one_id_get_one_process() {
     );
 }
 
-/// A tiny deterministic generator: the load differs per thread but not per run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
 #[test]
 fn eight_threads_mixing_start_stop_status_for_three_seconds() {
     let t = Ctx::new("cc_mixed");

@@ -99,6 +99,115 @@ fn start_with(
     (rc, last_error())
 }
 
+/// A row's outcome when its code is all it checks.
+fn code_only((rc, msg): (i32, String)) -> Outcome {
+    Outcome {
+        rc,
+        msg,
+        extra: Ok(()),
+    }
+}
+
+/// A row's further check: Ok when `ok`, else the text `why` gives.
+fn check(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(why())
+    }
+}
+
+/// A row under an id of its own, made from `prefix`; `run` gets that id.
+fn id_row(
+    name: impl Into<String>,
+    expect: i32,
+    prefix: &str,
+    run: impl Fn(&str) -> Outcome + 'static,
+) -> Row {
+    let id = unique_id(prefix);
+    let own = id.clone();
+    row(name, expect, &[&id], move || run(&own))
+}
+
+/// Sets one path option of a start.
+type SetPath = fn(&mut ffi::grazr_start_options, *const c_char);
+
+fn set_log(o: &mut ffi::grazr_start_options, p: *const c_char) {
+    o.log_file_path = p;
+}
+
+fn set_pid_file(o: &mut ffi::grazr_start_options, p: *const c_char) {
+    o.pid_file_path = p;
+}
+
+fn set_working_dir(o: &mut ffi::grazr_start_options, p: *const c_char) {
+    o.working_dir = p;
+}
+
+/// Starts the sleeper under `id` with one path option set to `path`; only the code counts.
+fn start_sleeper_at(w: &World, id: &str, set: SetPath, path: impl AsRef<[u8]>) -> Outcome {
+    let p = cs(path);
+    code_only(start_with(w, id, &[w.sleeper.as_bytes()], &[], |o| {
+        set(o, p.as_ptr())
+    }))
+}
+
+/// Starts the sleeper under `id`, makes a `call` that must be refused, and checks that the
+/// service still runs after it (`why` says what went wrong otherwise).
+fn refused_while_running(
+    w: &World,
+    id: &str,
+    call: impl FnOnce(&str) -> i32,
+    why: &str,
+) -> Outcome {
+    let (rc0, _) = start_with(w, id, &[w.sleeper.as_bytes()], &[], |_| {});
+    let rc = call(id);
+    let msg = last_error();
+    let extra = check(rc0 == 0 && c_status(id) == GRAZR_STATUS_RUNNING, || {
+        why.into()
+    });
+    Outcome { rc, msg, extra }
+}
+
+/// What stopping a started ignore_term (SIGTERM ignored) with `timeout_ms` gave.
+struct TimedStop {
+    started: i32,
+    pid: i32,
+    outcome: Outcome,
+    took: std::time::Duration,
+}
+
+fn stop_ignore_term(w: &World, id: &str, timeout_ms: i32) -> TimedStop {
+    let (started, _) = start_with(w, id, &[w.ignore_term.as_bytes()], &[], |_| {});
+    std::thread::sleep(ms(100)); // let it install SIG_IGN
+    let pid = c_pid(id);
+    let t0 = Instant::now();
+    let rc = c_stop(id, 0, timeout_ms);
+    let msg = last_error();
+    let took = t0.elapsed();
+    TimedStop {
+        started,
+        pid,
+        outcome: Outcome {
+            rc,
+            msg,
+            extra: Ok(()),
+        },
+        took,
+    }
+}
+
+/// The child's environment block; /proc/PID/environ is empty for an instant after a
+/// vfork-style exec, so it is read until it is not (2 s at the most).
+fn child_environ(pid: i32) -> Vec<u8> {
+    let mut env = Vec::new();
+    wait_until(secs(2.0), || {
+        env = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        !env.is_empty()
+    });
+    env
+}
+
 fn long(n: usize) -> String {
     "x".repeat(n)
 }
@@ -132,93 +241,69 @@ struct PidCase {
     holds_refused_pid: bool,
 }
 
+impl PidCase {
+    fn new(name: &'static str, make: impl Fn(&Path) + 'static, holds_refused_pid: bool) -> Self {
+        PidCase {
+            name,
+            make: Box::new(make),
+            holds_refused_pid,
+        }
+    }
+
+    /// A pid file that holds `text`.
+    fn text(name: &'static str, text: String, holds_refused_pid: bool) -> Self {
+        PidCase::new(name, move |p| write_file(p, &text), holds_refused_pid)
+    }
+}
+
 fn pid_cases(host_tid: i32) -> Vec<PidCase> {
-    let text = |s: String| -> Box<dyn Fn(&Path)> { Box::new(move |p: &Path| write_file(p, &s)) };
     let me = std::process::id() as i32;
     // SAFETY: plain getters.
     let (ppid, pgid, sid) = unsafe { (libc::getppid(), libc::getpgrp(), libc::getsid(0)) };
     vec![
-        PidCase {
-            name: "garbage",
-            make: text("abc\n".into()),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "negative",
-            make: text("-5\n".into()),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "minus-one",
-            make: text("-1\n".into()),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "zero",
-            make: text("0\n".into()),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "one",
-            make: text("1\n".into()),
-            holds_refused_pid: true,
-        },
-        PidCase {
-            name: "host-pid",
-            make: text(format!("{me}\n")),
-            holds_refused_pid: true,
-        },
-        PidCase {
-            name: "host-tid",
-            make: text(format!("{host_tid}\n")),
-            holds_refused_pid: true,
-        },
-        PidCase {
-            name: "host-parent",
-            make: text(format!("{ppid}\n")),
-            holds_refused_pid: true,
-        },
-        PidCase {
-            name: "host-pgid",
-            make: text(format!("{pgid}\n")),
-            holds_refused_pid: true,
-        },
-        PidCase {
-            name: "host-sid",
-            make: text(format!("{sid}\n")),
-            holds_refused_pid: true,
-        },
-        PidCase {
-            name: "huge",
-            make: text("99999999999\n".into()),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "int-max-dead",
-            make: text("2147483647\n".into()),
-            holds_refused_pid: true,
-        },
-        PidCase {
-            name: "binary",
-            make: Box::new(|p: &Path| fs::write(p, b"\x00\xff\x13\x7f\n\x00").unwrap()),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "symlink-dev-zero",
-            make: Box::new(|p: &Path| symlink("/dev/zero", p).unwrap()),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "fifo",
-            make: Box::new(|p: &Path| mkfifo(p)),
-            holds_refused_pid: false,
-        },
-        PidCase {
-            name: "directory",
-            make: Box::new(|p: &Path| fs::create_dir_all(p).unwrap()),
-            holds_refused_pid: false,
-        },
+        PidCase::text("garbage", "abc\n".into(), false),
+        PidCase::text("negative", "-5\n".into(), false),
+        PidCase::text("minus-one", "-1\n".into(), false),
+        PidCase::text("zero", "0\n".into(), false),
+        PidCase::text("one", "1\n".into(), true),
+        PidCase::text("host-pid", format!("{me}\n"), true),
+        PidCase::text("host-tid", format!("{host_tid}\n"), true),
+        PidCase::text("host-parent", format!("{ppid}\n"), true),
+        PidCase::text("host-pgid", format!("{pgid}\n"), true),
+        PidCase::text("host-sid", format!("{sid}\n"), true),
+        PidCase::text("huge", "99999999999\n".into(), false),
+        PidCase::text("int-max-dead", "2147483647\n".into(), true),
+        PidCase::new(
+            "binary",
+            |p| fs::write(p, b"\x00\xff\x13\x7f\n\x00").unwrap(),
+            false,
+        ),
+        PidCase::new(
+            "symlink-dev-zero",
+            |p| symlink("/dev/zero", p).unwrap(),
+            false,
+        ),
+        PidCase::new("fifo", mkfifo, false),
+        PidCase::new("directory", |p| fs::create_dir_all(p).unwrap(), false),
     ]
+}
+
+/// Makes the pid file `pf` afresh as `case` says and makes the row's `call`; after its message
+/// is read, `judge` checks what the call left.
+fn on_fresh_pid_file(
+    pf: &Path,
+    case: &PidCase,
+    call: impl FnOnce() -> i32,
+    judge: impl FnOnce() -> Result<(), String>,
+) -> Outcome {
+    reset(pf, &case.make);
+    let rc = call();
+    let msg = last_error();
+    Outcome {
+        rc,
+        msg,
+        extra: judge(),
+    }
 }
 
 fn exists(p: &Path) -> bool {
@@ -245,83 +330,60 @@ fn directory_rows(v: &mut Vec<Row>, w: &'static World, pf: &'static Path, case: 
         GRAZR_ERR_IO,
         &[],
         move || {
-            reset(pf, &case.make);
-            let rc = c_read_pid_file(pf);
-            let msg = last_error();
-            let extra = if gone_dir(pf) {
-                Ok(())
-            } else {
-                Err("deleted".into())
-            };
-            Outcome { rc, msg, extra }
+            on_fresh_pid_file(
+                pf,
+                case,
+                || c_read_pid_file(pf),
+                || check(gone_dir(pf), || "deleted".into()),
+            )
         },
     ));
-    let svc = unique_id("bi-svc-directory");
-    v.push(row(
+    v.push(id_row(
         "registered service, status/get_pid/signal: directory",
         GRAZR_OK,
-        &[&svc],
-        {
-            let svc = svc.clone();
-            move || {
-                reset(pf, &case.make);
-                let rc = c_register(&svc, Some(pf.to_str().unwrap()), None, 0, 500);
-                let msg = last_error();
-                let (st, pid, sig) = (c_status(&svc), c_pid(&svc), c_signal(&svc, libc::SIGUSR1));
+        "bi-svc-directory",
+        move |svc| {
+            let register = || c_register(svc, Some(pf.to_str().unwrap()), None, 0, 500);
+            on_fresh_pid_file(pf, case, register, || {
+                let (st, pid, sig) = (c_status(svc), c_pid(svc), c_signal(svc, libc::SIGUSR1));
                 let kept = gone_dir(pf);
-                let extra = if st == GRAZR_ERR_IO && pid == GRAZR_ERR_IO && sig < 0 && kept {
-                    Ok(())
-                } else {
-                    Err(format!("status {st}, pid {pid}, signal {sig}, kept {kept}"))
-                };
-                Outcome { rc, msg, extra }
-            }
+                check(
+                    st == GRAZR_ERR_IO && pid == GRAZR_ERR_IO && sig < 0 && kept,
+                    || format!("status {st}, pid {pid}, signal {sig}, kept {kept}"),
+                )
+            })
         },
     ));
-    let id = unique_id("bi-stop-pf-directory");
-    v.push(row(
+    v.push(id_row(
         "stop_ex with pid file: directory",
         GRAZR_ERR_IO,
-        &[&id],
-        {
-            let id = id.clone();
-            move || {
-                reset(pf, &case.make);
-                let rc = c_stop_pid_file(&id, pf, 0);
-                let msg = last_error();
-                let extra = if gone_dir(pf) {
-                    Ok(())
-                } else {
-                    Err("deleted".into())
-                };
-                Outcome { rc, msg, extra }
-            }
+        "bi-stop-pf-directory",
+        move |id| {
+            on_fresh_pid_file(
+                pf,
+                case,
+                || c_stop_pid_file(id, pf, 0),
+                || check(gone_dir(pf), || "deleted".into()),
+            )
         },
     ));
-    let id = unique_id("bi-start-pf-directory");
-    let s = w.sleeper.clone();
-    v.push(row(
+    v.push(id_row(
         "start with pid file: directory (nothing spawned)",
         GRAZR_ERR_IO,
-        &[&id],
-        {
-            let id = id.clone();
-            move || {
-                reset(pf, &case.make);
-                let pfc = cs(pf.as_os_str().as_encoded_bytes());
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                    o.pid_file_path = pfc.as_ptr();
-                    o.pid_file_timeout_ms = 200;
-                });
-                let spawned = w.t.live_tagged();
-                let kept = gone_dir(pf);
-                let extra = if kept && spawned.is_empty() {
-                    Ok(())
-                } else {
-                    Err(format!("kept {kept}, spawned {spawned:?}"))
-                };
-                Outcome { rc, msg, extra }
-            }
+        "bi-start-pf-directory",
+        move |id| {
+            reset(pf, &case.make);
+            let pfc = cs(pf.as_os_str().as_encoded_bytes());
+            let (rc, msg) = start_with(w, id, &[w.sleeper.as_bytes()], &[], |o| {
+                o.pid_file_path = pfc.as_ptr();
+                o.pid_file_timeout_ms = 200;
+            });
+            let spawned = w.t.live_tagged();
+            let kept = gone_dir(pf);
+            let extra = check(kept && spawned.is_empty(), || {
+                format!("kept {kept}, spawned {spawned:?}")
+            });
+            Outcome { rc, msg, extra }
         },
     ));
 }
@@ -347,19 +409,15 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
             },
         ));
     }
-    let id = unique_id("bi-argv-null");
-    v.push(row(
+    v.push(id_row(
         "start: argv NULL",
         GRAZR_ERR_INVALID_ARGUMENT,
-        &[&id],
-        {
-            let id = id.clone();
-            move || {
-                let cid = cs(&id);
-                out(unsafe {
-                    grazr_start_process(cid.as_ptr(), ptr::null(), null, null, ptr::null(), null)
-                })
-            }
+        "bi-argv-null",
+        move |id| {
+            let cid = cs(id);
+            out(unsafe {
+                grazr_start_process(cid.as_ptr(), ptr::null(), null, null, ptr::null(), null)
+            })
         },
     ));
     v.push(row("start_ex: id NULL", GRAZR_ERR_INVALID_ARGUMENT, &[], {
@@ -369,61 +427,45 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
             out(unsafe { grazr_start_process_ex(null, argv.as_ptr(), ptr::null()) })
         }
     }));
-    let id = unique_id("bi-ex-argv-null");
-    v.push(row(
+    v.push(id_row(
         "start_ex: argv NULL",
         GRAZR_ERR_INVALID_ARGUMENT,
-        &[&id],
-        {
-            let id = id.clone();
-            move || {
-                let cid = cs(&id);
-                out(unsafe { grazr_start_process_ex(cid.as_ptr(), ptr::null(), ptr::null()) })
-            }
+        "bi-ex-argv-null",
+        move |id| {
+            let cid = cs(id);
+            out(unsafe { grazr_start_process_ex(cid.as_ptr(), ptr::null(), ptr::null()) })
         },
     ));
-    let id = unique_id("bi-opts-null");
-    v.push(row(
+    v.push(id_row(
         "start_ex: options NULL (defaults)",
         GRAZR_OK,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            move || {
-                let cid = cs(&id);
-                let argv = CArray::new([s.as_bytes()]);
-                // Without env the child carries no tag; the row's cleanup stops it by id, and the
-                // check below makes sure it is gone.
-                let rc =
-                    unsafe { grazr_start_process_ex(cid.as_ptr(), argv.as_ptr(), ptr::null()) };
-                let msg = last_error();
-                let pid = c_pid(&id);
-                let rc2 = c_stop(&id, libc::SIGKILL, 0);
-                let extra = if pid > 1 && rc2 == 0 && wait_until(secs(2.0), || gone(pid)) {
-                    Ok(())
-                } else {
-                    Err(format!("pid {pid}, stop {rc2}"))
-                };
-                Outcome { rc, msg, extra }
-            }
+        "bi-opts-null",
+        move |id| {
+            let cid = cs(id);
+            let argv = CArray::new([w.sleeper.as_bytes()]);
+            // Without env the child carries no tag; the row's cleanup stops it by id, and the
+            // check below makes sure it is gone.
+            let rc = unsafe { grazr_start_process_ex(cid.as_ptr(), argv.as_ptr(), ptr::null()) };
+            let msg = last_error();
+            let pid = c_pid(id);
+            let rc2 = c_stop(id, libc::SIGKILL, 0);
+            let extra = check(
+                pid > 1 && rc2 == 0 && wait_until(secs(2.0), || gone(pid)),
+                || format!("pid {pid}, stop {rc2}"),
+            );
+            Outcome { rc, msg, extra }
         },
     ));
-    let id = unique_id("bi-opts-size0");
-    v.push(row(
+    v.push(id_row(
         "start_ex: options.size 0",
         GRAZR_ERR_INVALID_ARGUMENT,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            move || {
-                let cid = cs(&id);
-                let argv = CArray::new([s.as_bytes()]);
-                let mut o = start_opts();
-                o.size = 0;
-                out(unsafe { grazr_start_process_ex(cid.as_ptr(), argv.as_ptr(), &o) })
-            }
+        "bi-opts-size0",
+        move |id| {
+            let cid = cs(id);
+            let argv = CArray::new([w.sleeper.as_bytes()]);
+            let mut o = start_opts();
+            o.size = 0;
+            out(unsafe { grazr_start_process_ex(cid.as_ptr(), argv.as_ptr(), &o) })
         },
     ));
     v.push(row(
@@ -438,14 +480,15 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
         &[],
         move || out(unsafe { grazr_stop_process_ex(null, ptr::null()) }),
     ));
-    let id = unique_id("bi-stop-opts-null");
-    v.push(row("stop_ex: options NULL (defaults)", GRAZR_OK, &[&id], {
-        let id = id.clone();
-        move || {
-            let cid = cs(&id);
+    v.push(id_row(
+        "stop_ex: options NULL (defaults)",
+        GRAZR_OK,
+        "bi-stop-opts-null",
+        move |id| {
+            let cid = cs(id);
             out(unsafe { grazr_stop_process_ex(cid.as_ptr(), ptr::null()) })
-        }
-    }));
+        },
+    ));
     v.push(row(
         "status: id NULL",
         GRAZR_ERR_INVALID_ARGUMENT,
@@ -515,15 +558,13 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
         move || {
             let (rc, info) = c_info(&unique_id("bi-info-unknown"));
             let msg = last_error();
-            let extra = if info.status == GRAZR_STATUS_STOPPED
-                && info.pid == 0
-                && info.pid_file.is_null()
-                && info.argv.is_null()
-            {
-                Ok(())
-            } else {
-                Err(format!("status {} pid {}", info.status, info.pid))
-            };
+            let extra = check(
+                info.status == GRAZR_STATUS_STOPPED
+                    && info.pid == 0
+                    && info.pid_file.is_null()
+                    && info.argv.is_null(),
+                || format!("status {} pid {}", info.status, info.pid),
+            );
             Outcome { rc, msg, extra }
         },
     ));
@@ -569,14 +610,7 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
                 && !grazr_result_name(12345).is_null()
                 && !grazr_version().is_null()
                 && name_of(-12345) == "GRAZR_ERR_UNKNOWN";
-            out_check(
-                0,
-                if ok {
-                    Ok(())
-                } else {
-                    Err("a NULL string".into())
-                },
-            )
+            out_check(0, check(ok, || "a NULL string".into()))
         },
     ));
 
@@ -601,50 +635,23 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
         &[],
         move || out(c_signal("", 1)),
     ));
-    v.push(row("start: id empty", GRAZR_ERR_INVALID_ARGUMENT, &[], {
-        let s = sleeper.clone();
-        move || {
-            let (rc, msg) = start_with(w, "", &[s.as_bytes()], &[], |_| {});
-            Outcome {
-                rc,
-                msg,
-                extra: Ok(()),
-            }
-        }
-    }));
-    let id = unique_id("bi-argv-empty");
     v.push(row(
+        "start: id empty",
+        GRAZR_ERR_INVALID_ARGUMENT,
+        &[],
+        move || code_only(start_with(w, "", &[w.sleeper.as_bytes()], &[], |_| {})),
+    ));
+    v.push(id_row(
         "start: argv {NULL} (no program)",
         GRAZR_ERR_INVALID_ARGUMENT,
-        &[&id],
-        {
-            let id = id.clone();
-            move || {
-                let (rc, msg) = start_with(w, &id, &[], &[], |_| {});
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
-        },
+        "bi-argv-empty",
+        move |id| code_only(start_with(w, id, &[], &[], |_| {})),
     ));
-    let id = unique_id("bi-argv0-empty");
-    v.push(row(
+    v.push(id_row(
         "start: argv[0] empty",
         GRAZR_ERR_INVALID_ARGUMENT,
-        &[&id],
-        {
-            let id = id.clone();
-            move || {
-                let (rc, msg) = start_with(w, &id, &[b"", b"x"], &[], |_| {});
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
-        },
+        "bi-argv0-empty",
+        move |id| code_only(start_with(w, id, &[b"", b"x"], &[], |_| {})),
     ));
     let bad_id: &'static [u8] = b"bi-\xff\xfe-not-utf8";
     for (name, call) in [
@@ -695,75 +702,52 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
     ));
 
     // --- non-UTF-8 arguments and env values are accepted, and reach the child as bytes -------
-    let id = unique_id("bi-bytes");
-    v.push(row(
+    v.push(id_row(
         "start: non-UTF-8 argument and env value",
         GRAZR_OK,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            move || {
-                let (rc, msg) = start_with(
-                    w,
-                    &id,
-                    &[s.as_bytes(), b"arg-\xff\xfe", b""],
-                    &[b"GZ_BYTES=\xc3\x28\xff"],
-                    |_| {},
-                );
-                let pid = c_pid(&id);
-                let mut argv = Vec::new();
-                wait_until(secs(2.0), || {
-                    argv = cmdline(pid);
-                    argv.len() >= 3
-                });
-                let mut env = Vec::new();
-                wait_until(secs(2.0), || {
-                    env = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-                    !env.is_empty()
-                });
-                let extra = if argv.get(1).map(|a| a.as_slice()) == Some(&b"arg-\xff\xfe"[..])
+        "bi-bytes",
+        move |id| {
+            let (rc, msg) = start_with(
+                w,
+                id,
+                &[w.sleeper.as_bytes(), b"arg-\xff\xfe", b""],
+                &[b"GZ_BYTES=\xc3\x28\xff"],
+                |_| {},
+            );
+            let pid = c_pid(id);
+            let mut argv = Vec::new();
+            wait_until(secs(2.0), || {
+                argv = cmdline(pid);
+                argv.len() >= 3
+            });
+            let env = child_environ(pid);
+            let extra = check(
+                argv.get(1).map(|a| a.as_slice()) == Some(&b"arg-\xff\xfe"[..])
                     && argv.get(2).is_some_and(|a| a.is_empty())
                     && env
                         .split(|&b| b == 0)
-                        .any(|e| e == b"GZ_BYTES=\xc3\x28\xff")
-                {
-                    Ok(())
-                } else {
-                    Err(format!("child argv {argv:?}"))
-                };
-                Outcome { rc, msg, extra }
-            }
+                        .any(|e| e == b"GZ_BYTES=\xc3\x28\xff"),
+                || format!("child argv {argv:?}"),
+            );
+            Outcome { rc, msg, extra }
         },
     ));
-    let id = unique_id("bi-nonutf8-log");
     let log_bytes: Vec<u8> = {
         let mut b = d.as_os_str().as_encoded_bytes().to_vec();
         b.extend_from_slice(b"/logs-\xff/out.log");
         b
     };
-    v.push(row(
+    v.push(id_row(
         "start: non-UTF-8 log path (created)",
         GRAZR_OK,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            move || {
-                let lp = cs(&log_bytes);
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                    o.log_file_path = lp.as_ptr()
-                });
-                let p = PathBuf::from(
-                    <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&log_bytes),
-                );
-                let extra = if p.is_file() {
-                    Ok(())
-                } else {
-                    Err(format!("{} not created", p.display()))
-                };
-                Outcome { rc, msg, extra }
-            }
+        "bi-nonutf8-log",
+        move |id| {
+            let Outcome { rc, msg, .. } = start_sleeper_at(w, id, set_log, &log_bytes);
+            let p = PathBuf::from(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&log_bytes),
+            );
+            let extra = check(p.is_file(), || format!("{} not created", p.display()));
+            Outcome { rc, msg, extra }
         },
     ));
 
@@ -790,45 +774,27 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
         "start: id of 4096 bytes",
         GRAZR_ERR_INVALID_ARGUMENT,
         &[],
-        {
-            let s = sleeper.clone();
-            move || {
-                let (rc, msg) = start_with(w, &long(4096), &[s.as_bytes()], &[], |_| {});
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
+        move || {
+            code_only(start_with(
+                w,
+                &long(4096),
+                &[w.sleeper.as_bytes()],
+                &[],
+                |_| {},
+            ))
         },
     ));
-    for (field, which) in [
-        ("pid_file_path", 0),
-        ("working_dir", 1),
-        ("log_file_path", 2),
+    for (field, set) in [
+        ("pid_file_path", set_pid_file as SetPath),
+        ("working_dir", set_working_dir),
+        ("log_file_path", set_log),
     ] {
-        let id = unique_id("bi-longpath");
-        let p = cs(long_path(&d, 4096));
-        let s = sleeper.clone();
-        v.push(row(
+        let p = long_path(&d, 4096);
+        v.push(id_row(
             format!("start: {field} of 4096 bytes"),
             GRAZR_ERR_INVALID_ARGUMENT,
-            &[&id],
-            {
-                let id = id.clone();
-                move || {
-                    let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| match which {
-                        0 => o.pid_file_path = p.as_ptr(),
-                        1 => o.working_dir = p.as_ptr(),
-                        _ => o.log_file_path = p.as_ptr(),
-                    });
-                    Outcome {
-                        rc,
-                        msg,
-                        extra: Ok(()),
-                    }
-                }
-            },
+            "bi-longpath",
+            move |id| start_sleeper_at(w, id, set, &p),
         ));
     }
     v.push(row(
@@ -874,130 +840,79 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
     ));
 
     // --- 10,000 arguments -----------------------------------------------------------------
-    let id = unique_id("bi-10k");
-    v.push(row("start: 10,000 arguments", GRAZR_OK, &[&id], {
-        let id = id.clone();
-        let s = sleeper.clone();
-        move || {
-            let args: Vec<Vec<u8>> = std::iter::once(s.clone().into_bytes())
+    v.push(id_row(
+        "start: 10,000 arguments",
+        GRAZR_OK,
+        "bi-10k",
+        move |id| {
+            let args: Vec<Vec<u8>> = std::iter::once(w.sleeper.clone().into_bytes())
                 .chain((0..10_000).map(|i| format!("arg{i}").into_bytes()))
                 .collect();
             let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-            let (rc, msg) = start_with(w, &id, &refs, &[], |_| {});
-            let pid = c_pid(&id);
+            let (rc, msg) = start_with(w, id, &refs, &[], |_| {});
+            let pid = c_pid(id);
             let mut got = 0;
             wait_until(secs(2.0), || {
                 got = cmdline(pid).len();
                 got == 10_001
             });
-            let extra = if got == 10_001 {
-                Ok(())
-            } else {
-                Err(format!("child has {got} arguments"))
-            };
+            let extra = check(got == 10_001, || format!("child has {got} arguments"));
             Outcome { rc, msg, extra }
-        }
-    }));
-
-    // --- env: a bare KEY removes it --------------------------------------------------------
-    let id = unique_id("bi-bare-key");
-    v.push(row(
-        "start: bare env KEY (PATH) unsets it",
-        GRAZR_OK,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            move || {
-                let (rc, msg) = start_with(
-                    w,
-                    &id,
-                    &[s.as_bytes()],
-                    &[b"PATH", b"GZ_SET=1", b"GZ_SET"],
-                    |_| {},
-                );
-                // /proc/PID/environ is empty for an instant after a vfork-style exec.
-                let pid = c_pid(&id);
-                let mut env = Vec::new();
-                wait_until(secs(2.0), || {
-                    env = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-                    !env.is_empty()
-                });
-                let has = |k: &[u8]| env.split(|&b| b == 0).any(|e| e.starts_with(k));
-                let extra = if !has(b"PATH=") && !has(b"GZ_SET=") && has(b"GRAZR_TEST_TAG=") {
-                    Ok(())
-                } else {
-                    Err("PATH or GZ_SET still in the child's environment".into())
-                };
-                Outcome { rc, msg, extra }
-            }
         },
     ));
-    let id = unique_id("bi-env-noname");
-    v.push(row(
+
+    // --- env: a bare KEY removes it --------------------------------------------------------
+    v.push(id_row(
+        "start: bare env KEY (PATH) unsets it",
+        GRAZR_OK,
+        "bi-bare-key",
+        move |id| {
+            let (rc, msg) = start_with(
+                w,
+                id,
+                &[w.sleeper.as_bytes()],
+                &[b"PATH", b"GZ_SET=1", b"GZ_SET"],
+                |_| {},
+            );
+            let env = child_environ(c_pid(id));
+            let has = |k: &[u8]| env.split(|&b| b == 0).any(|e| e.starts_with(k));
+            let extra = check(
+                !has(b"PATH=") && !has(b"GZ_SET=") && has(b"GRAZR_TEST_TAG="),
+                || "PATH or GZ_SET still in the child's environment".into(),
+            );
+            Outcome { rc, msg, extra }
+        },
+    ));
+    v.push(id_row(
         "start: env entry \"=x\" (no name)",
         GRAZR_ERR_INVALID_ARGUMENT,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            move || {
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[b"=x"], |_| {});
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
-        },
+        "bi-env-noname",
+        move |id| code_only(start_with(w, id, &[w.sleeper.as_bytes()], &[b"=x"], |_| {})),
     ));
 
     // --- signals -------------------------------------------------------------------------
     for sig in [-1, 65, i32::MIN, i32::MAX] {
-        let id = unique_id("bi-sig");
-        let s = sleeper.clone();
-        v.push(row(
+        // The refused stop must not have touched the process.
+        v.push(id_row(
             format!("stop: signal {sig}"),
             GRAZR_ERR_INVALID_ARGUMENT,
-            &[&id],
-            {
-                let id = id.clone();
-                move || {
-                    let (rc0, _) = start_with(w, &id, &[s.as_bytes()], &[], |_| {});
-                    let rc = c_stop(&id, sig, 0);
-                    let msg = last_error();
-                    // The refused stop must not have touched the process.
-                    let extra = if rc0 == 0 && c_status(&id) == GRAZR_STATUS_RUNNING {
-                        Ok(())
-                    } else {
-                        Err("the service did not survive a refused stop".into())
-                    };
-                    Outcome { rc, msg, extra }
-                }
+            "bi-sig",
+            move |id| {
+                refused_while_running(
+                    w,
+                    id,
+                    |id| c_stop(id, sig, 0),
+                    "the service did not survive a refused stop",
+                )
             },
         ));
     }
     for sig in [-1, 0, 65] {
-        let id = unique_id("bi-signal");
-        let s = sleeper.clone();
-        v.push(row(
+        v.push(id_row(
             format!("signal_process: signal {sig}"),
             GRAZR_ERR_INVALID_ARGUMENT,
-            &[&id],
-            {
-                let id = id.clone();
-                move || {
-                    let (rc0, _) = start_with(w, &id, &[s.as_bytes()], &[], |_| {});
-                    let rc = c_signal(&id, sig);
-                    let msg = last_error();
-                    let extra = if rc0 == 0 && c_status(&id) == GRAZR_STATUS_RUNNING {
-                        Ok(())
-                    } else {
-                        Err("not running".into())
-                    };
-                    Outcome { rc, msg, extra }
-                }
-            },
+            "bi-signal",
+            move |id| refused_while_running(w, id, |id| c_signal(id, sig), "not running"),
         ));
     }
     for sig in [-1, 65] {
@@ -1014,86 +929,72 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
         &[],
         move || out(c_signal(&unique_id("bi-nobody"), 1)),
     ));
-    let id = unique_id("bi-sig0");
-    v.push(row(
-        "stop: signal 0 sends the default SIGTERM",
-        GRAZR_OK,
-        &[&id],
-        {
-            let id = id.clone();
-            let siglog = w.siglog.clone();
-            let d = d.clone();
-            move || {
+    {
+        let d = d.clone();
+        v.push(id_row(
+            "stop: signal 0 sends the default SIGTERM",
+            GRAZR_OK,
+            "bi-sig0",
+            move |id| {
                 let log = d.join(format!("{id}.sig"));
                 let lb = log.to_str().unwrap().to_owned();
                 let (rc0, _) = start_with(
                     w,
-                    &id,
-                    &[siglog.as_bytes(), lb.as_bytes(), b"15"],
+                    id,
+                    &[w.siglog.as_bytes(), lb.as_bytes(), b"15"],
                     &[],
                     |_| {},
                 );
                 let ready = wait_for_text(&log, "ready", secs(3.0));
-                let rc = c_stop(&id, 0, 3000);
+                let rc = c_stop(id, 0, 3000);
                 let msg = last_error();
                 let got = read_text(&log);
-                // Pending signals are handled in nested frames, so SIGCONT's handler may log first.
-                let extra = if rc0 == 0 && ready && got.lines().any(|l| l == "15") {
-                    Ok(())
-                } else {
-                    Err(format!("signals logged: {got:?}"))
-                };
+                // Pending signals are handled in nested frames, so SIGCONT's handler may log
+                // first.
+                let extra = check(rc0 == 0 && ready && got.lines().any(|l| l == "15"), || {
+                    format!("signals logged: {got:?}")
+                });
                 Outcome { rc, msg, extra }
-            }
-        },
-    ));
+            },
+        ));
+    }
 
     // --- timeouts ------------------------------------------------------------------------
-    let id = unique_id("bi-tmin");
-    v.push(row(
+    v.push(id_row(
         "stop: timeout INT32_MIN is the default (5 s, then SIGKILL)",
         GRAZR_OK,
-        &[&id],
-        {
-            let id = id.clone();
-            let it = w.ignore_term.clone();
-            move || {
-                let (rc0, _) = start_with(w, &id, &[it.as_bytes()], &[], |_| {});
-                std::thread::sleep(ms(100)); // let it install SIG_IGN
-                let pid = c_pid(&id);
-                let t0 = Instant::now();
-                let rc = c_stop(&id, 0, i32::MIN);
-                let msg = last_error();
-                let took = t0.elapsed();
-                let extra = if rc0 == 0 && took >= secs(4.5) && took < secs(9.0) && gone(pid) {
-                    Ok(())
-                } else {
-                    Err(format!("took {took:?}, gone {}", gone(pid)))
-                };
-                Outcome { rc, msg, extra }
-            }
+        "bi-tmin",
+        move |id| {
+            let TimedStop {
+                started,
+                pid,
+                outcome,
+                took,
+            } = stop_ignore_term(w, id, i32::MIN);
+            let extra = check(
+                started == 0 && took >= secs(4.5) && took < secs(9.0) && gone(pid),
+                || format!("took {took:?}, gone {}", gone(pid)),
+            );
+            Outcome { extra, ..outcome }
         },
     ));
-    let id = unique_id("bi-t0");
-    v.push(row("stop: timeout 0 kills at once", GRAZR_OK, &[&id], {
-        let id = id.clone();
-        let it = w.ignore_term.clone();
-        move || {
-            let (rc0, _) = start_with(w, &id, &[it.as_bytes()], &[], |_| {});
-            std::thread::sleep(ms(100));
-            let pid = c_pid(&id);
-            let t0 = Instant::now();
-            let rc = c_stop(&id, 0, 0);
-            let msg = last_error();
-            let took = t0.elapsed();
-            let extra = if rc0 == 0 && took < secs(1.5) && gone(pid) {
-                Ok(())
-            } else {
-                Err(format!("took {took:?}"))
-            };
-            Outcome { rc, msg, extra }
-        }
-    }));
+    v.push(id_row(
+        "stop: timeout 0 kills at once",
+        GRAZR_OK,
+        "bi-t0",
+        move |id| {
+            let TimedStop {
+                started,
+                pid,
+                outcome,
+                took,
+            } = stop_ignore_term(w, id, 0);
+            let extra = check(started == 0 && took < secs(1.5) && gone(pid), || {
+                format!("took {took:?}")
+            });
+            Outcome { extra, ..outcome }
+        },
+    ));
 
     // --- pid files with hostile contents ---------------------------------------------------
     for case in pid_cases(host_tid) {
@@ -1111,300 +1012,218 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
             format!("read_pid_file: {}", case.name),
             GRAZR_OK,
             &[],
+            // A refused PID reads as 0: the code is 0 and nothing else.
             move || {
-                reset(pf, &case.make);
-                let rc = c_read_pid_file(pf);
-                let msg = last_error();
-                let extra = if exists(pf) {
-                    Ok(())
-                } else {
-                    Err("read_pid_file deleted the file".into())
-                };
-                // A refused PID reads as 0: the code is 0 and nothing else.
-                Outcome { rc, msg, extra }
+                on_fresh_pid_file(
+                    pf,
+                    case,
+                    || c_read_pid_file(pf),
+                    || check(exists(pf), || "read_pid_file deleted the file".into()),
+                )
             },
         ));
 
-        let svc = unique_id(&format!("bi-svc-{}", case.name));
-        let svc2 = svc.clone();
-        v.push(row(
+        v.push(id_row(
             format!("registered service, status/get_pid/signal: {}", case.name),
             GRAZR_OK,
-            &[&svc],
-            move || {
-                reset(pf, &case.make);
-                let rc = c_register(&svc2, Some(pf.to_str().unwrap()), None, 0, 500);
-                let msg = last_error();
-                let st = c_status(&svc2);
-                let pid = c_pid(&svc2);
-                let sig = c_signal(&svc2, libc::SIGUSR1);
-                let extra = if st == GRAZR_STATUS_STOPPED
-                    && pid == 0
-                    && sig == GRAZR_ERR_NOT_RUNNING
-                    && exists(pf)
-                {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "status {st}, pid {pid}, signal {sig}, file kept {}",
-                        exists(pf)
-                    ))
-                };
-                Outcome { rc, msg, extra }
+            &format!("bi-svc-{}", case.name),
+            move |svc| {
+                let register = || c_register(svc, Some(pf.to_str().unwrap()), None, 0, 500);
+                on_fresh_pid_file(pf, case, register, || {
+                    let (st, pid, sig) = (c_status(svc), c_pid(svc), c_signal(svc, libc::SIGUSR1));
+                    check(
+                        st == GRAZR_STATUS_STOPPED
+                            && pid == 0
+                            && sig == GRAZR_ERR_NOT_RUNNING
+                            && exists(pf),
+                        || {
+                            format!(
+                                "status {st}, pid {pid}, signal {sig}, file kept {}",
+                                exists(pf)
+                            )
+                        },
+                    )
+                })
             },
         ));
 
-        let id = unique_id(&format!("bi-stop-pf-{}", case.name));
-        v.push(row(
+        v.push(id_row(
             format!("stop_ex with pid file: {}", case.name),
             GRAZR_OK,
-            &[&id],
-            {
-                let id = id.clone();
-                move || {
-                    reset(pf, &case.make);
-                    let rc = c_stop_pid_file(&id, pf, 0);
-                    let msg = last_error();
-                    let kept = exists(pf);
-                    let extra = if kept != case.holds_refused_pid {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "file kept: {kept}; it should be kept only when it holds no PID"
-                        ))
-                    };
-                    Outcome { rc, msg, extra }
-                }
+            &format!("bi-stop-pf-{}", case.name),
+            move |id| {
+                on_fresh_pid_file(
+                    pf,
+                    case,
+                    || c_stop_pid_file(id, pf, 0),
+                    || {
+                        let kept = exists(pf);
+                        check(kept != case.holds_refused_pid, || {
+                            format!(
+                                "file kept: {kept}; it should be kept only when it holds no PID"
+                            )
+                        })
+                    },
+                )
             },
         ));
 
-        let id = unique_id(&format!("bi-start-pf-{}", case.name));
-        let s = sleeper.clone();
-        v.push(row(format!("start with pid file: {}", case.name), GRAZR_OK, &[&id], {
-            let id = id.clone();
-            move || {
+        v.push(id_row(
+            format!("start with pid file: {}", case.name),
+            GRAZR_OK,
+            &format!("bi-start-pf-{}", case.name),
+            move |id| {
                 reset(pf, &case.make);
                 let pfc = cs(pf.as_os_str().as_encoded_bytes());
                 let t0 = Instant::now();
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
+                let (rc, msg) = start_with(w, id, &[w.sleeper.as_bytes()], &[], |o| {
                     o.pid_file_path = pfc.as_ptr();
                     o.pid_file_timeout_ms = 200;
                 });
                 let took = t0.elapsed();
                 let kept_after_start = exists(pf);
-                let pid = c_pid(&id);
-                let child_ok = pid > 1 && cmdline(pid).first().is_some_and(|a| a.ends_with(b"sleeper"));
-                let rc2 = c_stop(&id, 0, 1000);
+                let pid = c_pid(id);
+                let child_ok = pid > 1
+                    && cmdline(pid)
+                        .first()
+                        .is_some_and(|a| a.ends_with(b"sleeper"));
+                let rc2 = c_stop(id, 0, 1000);
                 let kept_after_stop = exists(pf);
-                let extra = if kept_after_start != case.holds_refused_pid
-                    && kept_after_stop == kept_after_start
-                    && child_ok
-                    && rc2 == 0
-                    && took < secs(3.0)
-                {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "kept after start {kept_after_start}, after stop {kept_after_stop}, tracked pid {pid} ok {child_ok}, stop {rc2}, took {took:?}"
-                    ))
-                };
+                let extra = check(
+                    kept_after_start != case.holds_refused_pid
+                        && kept_after_stop == kept_after_start
+                        && child_ok
+                        && rc2 == 0
+                        && took < secs(3.0),
+                    || {
+                        format!(
+                            "kept after start {kept_after_start}, after stop {kept_after_stop}, \
+                             tracked pid {pid} ok {child_ok}, stop {rc2}, took {took:?}"
+                        )
+                    },
+                );
                 Outcome { rc, msg, extra }
-            }
-        }));
+            },
+        ));
     }
 
     // --- log paths -----------------------------------------------------------------------
-    let id = unique_id("bi-log-dir");
-    v.push(row(
-        "start: log path is a directory",
-        GRAZR_ERR_IO,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            let d = d.clone();
-            move || {
-                let p = cs(d.as_os_str().as_encoded_bytes());
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                    o.log_file_path = p.as_ptr()
-                });
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
-        },
-    ));
-    let id = unique_id("bi-log-fifo");
-    v.push(row(
-        "start: log path is a FIFO without a reader (no blocking)",
-        GRAZR_ERR_IO,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            let d = d.clone();
-            move || {
+    {
+        let d = d.clone();
+        v.push(id_row(
+            "start: log path is a directory",
+            GRAZR_ERR_IO,
+            "bi-log-dir",
+            move |id| start_sleeper_at(w, id, set_log, d.as_os_str().as_encoded_bytes()),
+        ));
+    }
+    {
+        let d = d.clone();
+        v.push(id_row(
+            "start: log path is a FIFO without a reader (no blocking)",
+            GRAZR_ERR_IO,
+            "bi-log-fifo",
+            move |id| {
                 let f = d.join("log.fifo");
                 let _ = fs::remove_file(&f);
                 mkfifo(&f);
-                let p = cs(f.as_os_str().as_encoded_bytes());
                 let t0 = Instant::now();
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                    o.log_file_path = p.as_ptr()
-                });
+                let Outcome { rc, msg, .. } =
+                    start_sleeper_at(w, id, set_log, f.as_os_str().as_encoded_bytes());
                 let took = t0.elapsed();
-                let extra = if took < secs(1.0) {
-                    Ok(())
-                } else {
-                    Err(format!("blocked {took:?}"))
-                };
+                let extra = check(took < secs(1.0), || format!("blocked {took:?}"));
                 Outcome { rc, msg, extra }
-            }
-        },
+            },
+        ));
+    }
+    // A path option under a regular file: the file is made when the row runs.
+    for (name, prefix, file, under, set) in [
+        (
+            "start: log path under a regular file",
+            "bi-log-under-file",
+            "plain-file",
+            "sub/out.log",
+            set_log as SetPath,
+        ),
+        (
+            "start: pid file under a regular file",
+            "bi-pf-under-file",
+            "plain-file2",
+            "x.pid",
+            set_pid_file,
+        ),
+    ] {
+        let d = d.clone();
+        v.push(id_row(name, GRAZR_ERR_IO, prefix, move |id| {
+            let f = d.join(file);
+            write_file(&f, "x");
+            start_sleeper_at(w, id, set, f.join(under).as_os_str().as_encoded_bytes())
+        }));
+    }
+    v.push(id_row(
+        "start: log path /dev/null",
+        GRAZR_OK,
+        "bi-log-devnull",
+        move |id| start_sleeper_at(w, id, set_log, "/dev/null"),
     ));
-    let id = unique_id("bi-log-under-file");
-    v.push(row(
-        "start: log path under a regular file",
-        GRAZR_ERR_IO,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            let d = d.clone();
-            move || {
-                let f = d.join("plain-file");
-                write_file(&f, "x");
-                let p = cs(f.join("sub/out.log").as_os_str().as_encoded_bytes());
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                    o.log_file_path = p.as_ptr()
-                });
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
-        },
-    ));
-    let id = unique_id("bi-pf-under-file");
-    v.push(row(
-        "start: pid file under a regular file",
-        GRAZR_ERR_IO,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            let d = d.clone();
-            move || {
-                let f = d.join("plain-file2");
-                write_file(&f, "x");
-                let p = cs(f.join("x.pid").as_os_str().as_encoded_bytes());
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                    o.pid_file_path = p.as_ptr()
-                });
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
-        },
-    ));
-    let id = unique_id("bi-log-devnull");
-    v.push(row("start: log path /dev/null", GRAZR_OK, &[&id], {
-        let id = id.clone();
-        let s = sleeper.clone();
-        move || {
-            let p = cs("/dev/null");
-            let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                o.log_file_path = p.as_ptr()
-            });
-            Outcome {
-                rc,
-                msg,
-                extra: Ok(()),
-            }
-        }
-    }));
-    let id = unique_id("bi-empty-paths");
-    v.push(row(
+    v.push(id_row(
         "start: empty-string paths mean NULL",
         GRAZR_OK,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            move || {
-                let e = cs("");
-                let (rc, msg) = start_with(w, &id, &[s.as_bytes()], &[], |o| {
-                    o.log_file_path = e.as_ptr();
-                    o.pid_file_path = e.as_ptr();
-                    o.working_dir = e.as_ptr();
-                });
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
+        "bi-empty-paths",
+        move |id| {
+            let e = cs("");
+            code_only(start_with(w, id, &[w.sleeper.as_bytes()], &[], |o| {
+                o.log_file_path = e.as_ptr();
+                o.pid_file_path = e.as_ptr();
+                o.working_dir = e.as_ptr();
+            }))
         },
     ));
-    let id = unique_id("bi-cwd-missing");
-    v.push(row(
-        "start: working dir missing",
+    {
+        let d = d.clone();
+        v.push(id_row(
+            "start: working dir missing",
+            GRAZR_ERR_SPAWN,
+            "bi-cwd-missing",
+            move |id| {
+                let p = d.join("no/such/dir");
+                start_sleeper_at(w, id, set_working_dir, p.as_os_str().as_encoded_bytes())
+            },
+        ));
+    }
+    v.push(id_row(
+        "start: program not found",
         GRAZR_ERR_SPAWN,
-        &[&id],
-        {
-            let id = id.clone();
-            let s = sleeper.clone();
-            let d = d.clone();
-            move || {
-                let p = cs(d.join("no/such/dir").as_os_str().as_encoded_bytes());
-                let (rc, msg) =
-                    start_with(w, &id, &[s.as_bytes()], &[], |o| o.working_dir = p.as_ptr());
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
+        "bi-noprog",
+        move |id| {
+            code_only(start_with(
+                w,
+                id,
+                &[b"grazr-no-such-program-xyz"],
+                &[],
+                |_| {},
+            ))
         },
     ));
-    let id = unique_id("bi-noprog");
-    v.push(row("start: program not found", GRAZR_ERR_SPAWN, &[&id], {
-        let id = id.clone();
-        move || {
-            let (rc, msg) = start_with(w, &id, &[b"grazr-no-such-program-xyz"], &[], |_| {});
-            Outcome {
-                rc,
-                msg,
-                extra: Ok(()),
-            }
-        }
-    }));
-    let id = unique_id("bi-notexec");
-    v.push(row(
-        "start: program not executable",
-        GRAZR_ERR_SPAWN,
-        &[&id],
-        {
-            let id = id.clone();
-            let d = d.clone();
-            move || {
+    {
+        let d = d.clone();
+        v.push(id_row(
+            "start: program not executable",
+            GRAZR_ERR_SPAWN,
+            "bi-notexec",
+            move |id| {
                 let f = d.join("not-exec.sh");
                 write_file(&f, "#!/bin/sh\nexit 0\n");
-                let (rc, msg) =
-                    start_with(w, &id, &[f.as_os_str().as_encoded_bytes()], &[], |_| {});
-                Outcome {
-                    rc,
-                    msg,
-                    extra: Ok(()),
-                }
-            }
-        },
-    ));
+                code_only(start_with(
+                    w,
+                    id,
+                    &[f.as_os_str().as_encoded_bytes()],
+                    &[],
+                    |_| {},
+                ))
+            },
+        ));
+    }
     v.push(row(
         "register_service: bad templates",
         GRAZR_ERR_INVALID_ARGUMENT,
@@ -1430,11 +1249,7 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
             Outcome {
                 rc: worst,
                 msg,
-                extra: if bad.is_empty() {
-                    Ok(())
-                } else {
-                    Err(bad.join(", "))
-                },
+                extra: check(bad.is_empty(), || bad.join(", ")),
             }
         },
     ));
@@ -1442,17 +1257,19 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
     // An id that fits its pattern but makes the templated pid file name longer than NAME_MAX
     // (255): no such file can exist, so the id simply does not run.
     let tpl = format!("{}/{{v}}.pid", d.display());
+    // Registers the pattern and gives such an id.
+    let long_id = move |tpl: &str| {
+        let rc0 = c_register("bi-long-{v}", Some(tpl), None, 0, 100);
+        assert_eq!(rc0, 0, "{}", last_error());
+        format!("bi-long-{}", "z".repeat(300))
+    };
     v.push(row(
         "status: templated pid file name beyond NAME_MAX",
         GRAZR_STATUS_STOPPED,
         &[],
         {
             let tpl = tpl.clone();
-            move || {
-                let rc0 = c_register("bi-long-{v}", Some(&tpl), None, 0, 100);
-                assert_eq!(rc0, 0, "{}", last_error());
-                out(c_status(&format!("bi-long-{}", "z".repeat(300))))
-            }
+            move || out(c_status(&long_id(&tpl)))
         },
     ));
     v.push(row(
@@ -1461,11 +1278,7 @@ fn rows(w: &'static World, host_tid: i32) -> Vec<Row> {
         &[],
         {
             let tpl = tpl.clone();
-            move || {
-                let rc0 = c_register("bi-long-{v}", Some(&tpl), None, 0, 100);
-                assert_eq!(rc0, 0, "{}", last_error());
-                out(c_stop(&format!("bi-long-{}", "z".repeat(300)), 0, 0))
-            }
+            move || out(c_stop(&long_id(&tpl), 0, 0))
         },
     ));
 
@@ -1688,20 +1501,12 @@ fn full_fs_cases(mnt: &Path) {
     let mut o = start_opts();
     o.startup_window_ms = 50;
     o.log_file_path = log.as_ptr();
-    let (rc, took) = timed(|| {
-        c_start(
-            "full-log",
-            &[sleeper.as_bytes()],
-            &[tag_env.as_bytes()],
-            &mut o,
-        )
-    });
+    let (rc, msg, took) = start_timed("full-log", &[sleeper.as_bytes()], &tag_env, &mut o);
     eprintln!(
-        "full fs: log on a full tmpfs: {} ({}) in {took:?}",
-        name_of(rc),
-        last_error()
+        "full fs: log on a full tmpfs: {} ({msg}) in {took:?}",
+        name_of(rc)
     );
-    assert_eq!(rc, GRAZR_OK, "{}", last_error());
+    assert_eq!(rc, GRAZR_OK, "{msg}");
     assert_eq!(c_stop("full-log", 0, 1000), GRAZR_OK);
 
     // 2. A child that writes to its log on the full filesystem and then exits non-zero: the
@@ -1710,13 +1515,12 @@ fn full_fs_cases(mnt: &Path) {
     let mut o = start_opts();
     o.startup_window_ms = 500;
     o.log_file_path = log.as_ptr();
-    let rc = c_start(
+    let (rc, msg, _) = start_timed(
         "full-exit",
         &[exit_after.as_bytes(), b"4", b"0", b"some output"],
-        &[tag_env.as_bytes()],
+        &tag_env,
         &mut o,
     );
-    let msg = last_error();
     eprintln!(
         "full fs: failing child with its log on a full tmpfs: {} ({msg})",
         name_of(rc)
@@ -1730,19 +1534,16 @@ fn full_fs_cases(mnt: &Path) {
     let mut o = start_opts();
     o.pid_file_path = pf.as_ptr();
     o.pid_file_timeout_ms = 3000;
-    let (rc, took) = timed(|| {
-        c_start(
-            "full-pid",
-            &[
-                late.as_bytes(),
-                b"0",
-                mnt.join("run/svc.pid").to_str().unwrap().as_bytes(),
-            ],
-            &[tag_env.as_bytes()],
-            &mut o,
-        )
-    });
-    let msg = last_error();
+    let (rc, msg, took) = start_timed(
+        "full-pid",
+        &[
+            late.as_bytes(),
+            b"0",
+            mnt.join("run/svc.pid").to_str().unwrap().as_bytes(),
+        ],
+        &tag_env,
+        &mut o,
+    );
     eprintln!(
         "full fs: pid file on a full tmpfs: {} ({msg}) in {took:?}",
         name_of(rc)
@@ -1756,4 +1557,16 @@ fn full_fs_cases(mnt: &Path) {
     assert_eq!(c_stop("full-pid", 0, 0), GRAZR_OK);
     assert!(c_list().is_empty());
     assert!(t.wait_no_live(secs(2.0)));
+}
+
+/// Starts `argv` under `id` with the entry `tag_env` and the options `o`: its code, its message
+/// and how long the start took.
+fn start_timed(
+    id: &str,
+    argv: &[&[u8]],
+    tag_env: &str,
+    o: &mut ffi::grazr_start_options,
+) -> (i32, String, std::time::Duration) {
+    let (rc, took) = timed(|| c_start(id, argv, &[tag_env.as_bytes()], o));
+    (rc, last_error(), took)
 }

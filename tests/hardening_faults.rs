@@ -25,6 +25,18 @@ fn start(t: &Ctx, id: &str, helper: &str, args: &[&str]) -> i32 {
     t.m.pid(id).unwrap().expect("running")
 }
 
+/// Starts "svc", a service that writes its pid file `pf` at once, and gives its PID.
+fn start_with_pid_file(t: &Ctx, pf: &std::path::Path) -> i32 {
+    t.m.start(
+        "svc",
+        &t.helper_spec("late_pidfile", &["0", pf.to_str().unwrap()])
+            .pid_file(pf)
+            .pid_file_timeout(secs(3.0)),
+    )
+    .unwrap();
+    t.m.pid("svc").unwrap().unwrap()
+}
+
 fn state_char(pid: i32) -> Option<char> {
     stat(pid).map(|s| s.state)
 }
@@ -143,14 +155,7 @@ fn a_grandchild_in_a_new_session_escapes_the_group_kill() {
 fn a_pid_file_deleted_by_someone_else_keeps_the_service_running() {
     let t = Ctx::new("hf_pf_deleted");
     let pf = t.path("run/svc.pid");
-    t.m.start(
-        "svc",
-        &t.helper_spec("late_pidfile", &["0", pf.to_str().unwrap()])
-            .pid_file(&pf)
-            .pid_file_timeout(secs(3.0)),
-    )
-    .unwrap();
-    let pid = t.m.pid("svc").unwrap().unwrap();
+    let pid = start_with_pid_file(&t, &pf);
     fs::remove_file(&pf).unwrap();
     assert_eq!(
         t.m.status("svc").unwrap(),
@@ -173,14 +178,7 @@ fn a_pid_file_rewritten_by_someone_else_never_redirects_a_signal() {
     // daemon of the service. Make it clearly older.
     std::thread::sleep(ms(100));
     let pf = t.path("run/svc.pid");
-    t.m.start(
-        "svc",
-        &t.helper_spec("late_pidfile", &["0", pf.to_str().unwrap()])
-            .pid_file(&pf)
-            .pid_file_timeout(secs(3.0)),
-    )
-    .unwrap();
-    let pid = t.m.pid("svc").unwrap().unwrap();
+    let pid = start_with_pid_file(&t, &pf);
     for content in [
         format!("{unrelated}\n"),
         "garbage\n".to_string(),

@@ -17,18 +17,6 @@ use common::*;
 use grazr_proc::ffi::*;
 use support::*;
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
 #[test]
 fn eight_threads_on_fifty_ids_then_nothing_is_left() {
     let t = Ctx::new("hl_load");

@@ -8,23 +8,29 @@ use std::time::Duration;
 use common::*;
 use grazr_proc::{ErrorKind, ServiceSpec, Status, StopOptions};
 
+/// Registers `id` with the stop defaults `spec(id)` gives, starts a child that ignores SIGTERM
+/// under it and waits until it does; gives its PID.
+fn start_term_ignoring(t: &Ctx, id: &str, spec: impl FnOnce(&str) -> ServiceSpec) -> i32 {
+    t.m.register_service(spec(id)).unwrap();
+    t.m.start(
+        id,
+        &t.helper_spec("ignore_term", &[])
+            .startup_window(Duration::ZERO),
+    )
+    .unwrap();
+    let pid = t.m.pid(id).unwrap().unwrap();
+    wait_ignores(pid, libc::SIGTERM);
+    pid
+}
+
 #[test]
 fn ten_term_ignoring_children_stop_in_parallel() {
     let t = Ctx::new("sa_parallel");
     let mut pids = Vec::new();
     for i in 0..10 {
-        let id = format!("stubborn-{i}");
-        t.m.register_service(ServiceSpec::new(id.as_str()).stop_timeout(ms(500)))
-            .unwrap();
-        t.m.start(
-            &id,
-            &t.helper_spec("ignore_term", &[])
-                .startup_window(Duration::ZERO),
-        )
-        .unwrap();
-        let pid = t.m.pid(&id).unwrap().unwrap();
-        wait_ignores(pid, libc::SIGTERM);
-        pids.push(pid);
+        pids.push(start_term_ignoring(&t, &format!("stubborn-{i}"), |id| {
+            ServiceSpec::new(id).stop_timeout(ms(500))
+        }));
     }
     assert_eq!(t.m.list().len(), 10);
     let (r, took) = timed(|| t.m.stop_all());
@@ -115,15 +121,9 @@ fn template_discovered_and_registered_exact_ids_are_stopped_too() {
 fn the_aggregated_error_names_every_failing_id() {
     let t = Ctx::new("sa_errors");
     for id in ["stuck-alpha", "stuck-beta"] {
-        t.m.register_service(ServiceSpec::new(id).never_kill().stop_timeout(ms(300)))
-            .unwrap();
-        t.m.start(
-            id,
-            &t.helper_spec("ignore_term", &[])
-                .startup_window(Duration::ZERO),
-        )
-        .unwrap();
-        wait_ignores(t.m.pid(id).unwrap().unwrap(), libc::SIGTERM);
+        start_term_ignoring(&t, id, |id| {
+            ServiceSpec::new(id).never_kill().stop_timeout(ms(300))
+        });
     }
     t.m.start(
         "fine-gamma",
@@ -176,16 +176,9 @@ fn stop_all_with_nothing_to_do_is_ok() {
 fn library_threads_child() {
     let t = Ctx::new("sa_threads_child");
     for i in 0..3 {
-        let id = format!("bg-{i}");
-        t.m.register_service(ServiceSpec::new(id.as_str()).stop_timeout(ms(800)))
-            .unwrap();
-        t.m.start(
-            &id,
-            &t.helper_spec("ignore_term", &[])
-                .startup_window(Duration::ZERO),
-        )
-        .unwrap();
-        wait_ignores(t.m.pid(&id).unwrap().unwrap(), libc::SIGTERM);
+        start_term_ignoring(&t, &format!("bg-{i}"), |id| {
+            ServiceSpec::new(id).stop_timeout(ms(800))
+        });
     }
     let tasks = || -> std::collections::BTreeSet<i32> {
         std::fs::read_dir("/proc/self/task")

@@ -82,6 +82,13 @@ static void check_at(int ok, const char *file, int line, const char *expr, const
 #define CHECK_STR(a, b) check_str((a), (b), __FILE__, __LINE__, #a " == " #b)
 #define CHECK_RC(expected, call) check_rc((call), (expected), __FILE__, __LINE__, #call)
 #define CHECK_STATUS(expected, id) check_status((id), (expected), __FILE__, __LINE__)
+/* CHECK_RC that also times the call: `dt` gets how long it took, in ms. */
+#define CHECK_RC_TIMED(dt, expected, call)                                                      \
+    do {                                                                                         \
+        int64_t t0_ = now_ms();                                                                  \
+        CHECK_RC(expected, call);                                                                \
+        (dt) = now_ms() - t0_;                                                                   \
+    } while (0)
 
 static const char *status_name(int32_t s)
 {
@@ -616,6 +623,22 @@ static int32_t start_sh(const char *id, const char *script, const char *a1, cons
     return grazr_start_process(id, argv, NULL, NULL, NULL, NULL);
 }
 
+/* Starts `sh -c script` under `id` (CHECK_RC, GRAZR_OK), remembers what it started and waits
+ * (3 s) until it has written the file `ready`; gives the PID. A macro, so that a failed check
+ * names the line and the call of the caller. */
+#define START_READY(ready, id, script, a1, a2)                                                   \
+    start_ready_at((ready), (id), (script), (a1), (a2), __FILE__, __LINE__,                      \
+                   "start_sh(" #id ", " #script ", " #a1 ", " #a2 ")")
+static pid_t start_ready_at(const char *ready, const char *id, const char *script, const char *a1,
+                            const char *a2, const char *file, int line, const char *expr)
+{
+    pid_t pid;
+    check_rc(start_sh(id, script, a1, a2), GRAZR_OK, file, line, expr);
+    pid = remember_id(id);
+    WAIT_UNTIL(file_nonempty(ready), 3000);
+    return pid;
+}
+
 /* Scripts of the helper processes. $1/$2 are paths given as separate arguments. */
 
 /* Writes its PID (the shell's, which exec keeps) into $1, then sleeps. */
@@ -1098,7 +1121,7 @@ static void test_start_pid_file(void)
     grazr_info info;
     grazr_start_options so;
     pid_t pid, daemon, launcher;
-    int64_t t0, dt;
+    int64_t dt;
 
     begin("start: pid files and daemonizing launchers");
     fresh_dir(dir, "pidfile");
@@ -1174,9 +1197,7 @@ static void test_start_pid_file(void)
     so.pid_file_timeout_ms = 600;
     {
         const char *argv[] = {"sh", "-c", "exit 0", NULL};
-        t0 = now_ms();
-        CHECK_RC(GRAZR_ERR_EXITED, grazr_start_process_ex("pf-never", argv, &so));
-        dt = now_ms() - t0;
+        CHECK_RC_TIMED(dt, GRAZR_ERR_EXITED, grazr_start_process_ex("pf-never", argv, &so));
         CHECKF(dt >= 500 && dt < 4000 * g_slow, "waited %lld ms for a 600 ms pid-file timeout", (long long)dt);
     }
     CHECK(grazr_status("pf-never") != GRAZR_STATUS_RUNNING);
@@ -1185,9 +1206,7 @@ static void test_start_pid_file(void)
     /* A child that exits non-zero before writing the file: EXITED at once, not at the deadline. */
     {
         const char *argv[] = {"sh", "-c", "sleep 0.1; exit 9", NULL};
-        t0 = now_ms();
-        CHECK_RC(GRAZR_ERR_EXITED, grazr_start_process("pf-fail", argv, p, NULL, NULL, NULL));
-        dt = now_ms() - t0;
+        CHECK_RC_TIMED(dt, GRAZR_ERR_EXITED, grazr_start_process("pf-fail", argv, p, NULL, NULL, NULL));
         CHECKF(dt < 2000 * g_slow, "took %lld ms; the pid-file timeout is 5000", (long long)dt);
         CHECKF(has_number(grazr_last_error_message(), 9), "message \"%s\"", grazr_last_error_message());
         CHECK_STATUS(GRAZR_STATUS_ERROR, "pf-fail");
@@ -1207,9 +1226,7 @@ static void test_start_pid_file(void)
         const char *argv[] = {"sh", "-c", "sleep 1.5; echo $$ > \"$2\"; mv \"$2\" \"$1\"; exec sleep 100",
                               "sh", p, marker, NULL};
         char content[128];
-        t0 = now_ms();
-        CHECK_RC(GRAZR_OK, grazr_start_process_ex("pf-pending", argv, &so));
-        dt = now_ms() - t0;
+        CHECK_RC_TIMED(dt, GRAZR_OK, grazr_start_process_ex("pf-pending", argv, &so));
         CHECKF(dt >= 350 && dt < 1400, "returned after %lld ms for a 400 ms pid-file timeout", (long long)dt);
         pid = remember_id("pf-pending");
         CHECK_STATUS(GRAZR_STATUS_RUNNING, "pf-pending");
@@ -1235,9 +1252,7 @@ static void test_start_pid_file(void)
         const char *argv[] = {"sh", "-c",
                               "sh -c 'sleep 0.5; echo $$ > \"$1\"; exec sleep 100' inner \"$1\" & exit 0",
                               "sh", p, NULL};
-        t0 = now_ms();
-        CHECK_RC(GRAZR_OK, grazr_start_process("pf-late-daemon", argv, p, NULL, NULL, NULL));
-        dt = now_ms() - t0;
+        CHECK_RC_TIMED(dt, GRAZR_OK, grazr_start_process("pf-late-daemon", argv, p, NULL, NULL, NULL));
         daemon = pid_in_file(p);
         remember(daemon, 0);
         remember_id("pf-late-daemon");
@@ -1318,7 +1333,7 @@ static void test_start_ex(void)
     grazr_start_options so;
     grazr_info info;
     char text[8192];
-    int64_t t0, dt;
+    int64_t dt;
 
     begin("start_ex: window 0, environment, PATH search, options size");
     fresh_dir(dir, "startex");
@@ -1330,9 +1345,7 @@ static void test_start_ex(void)
     so.pid_file_timeout_ms = -1;
     {
         const char *argv[] = {"sleep", "100", NULL};
-        t0 = now_ms();
-        CHECK_RC(GRAZR_OK, grazr_start_process_ex("w0-sleep", argv, &so));
-        dt = now_ms() - t0;
+        CHECK_RC_TIMED(dt, GRAZR_OK, grazr_start_process_ex("w0-sleep", argv, &so));
         CHECKF(dt < 150 * g_slow, "window 0 start took %lld ms", (long long)dt);
         remember_id("w0-sleep");
         CHECK_STATUS(GRAZR_STATUS_RUNNING, "w0-sleep");
@@ -1592,12 +1605,8 @@ static void test_stop(void)
 
     /* A child that ignores SIGTERM: SIGKILL after 300 ms. */
     join(ready, dir, "ignterm.ready");
-    CHECK_RC(GRAZR_OK, start_sh("ignore-term", SH_IGNORE_TERM, ready, NULL));
-    pid = remember_id("ignore-term");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
-    t0 = now_ms();
-    CHECK_RC(GRAZR_OK, grazr_stop_process("ignore-term", SIGTERM, 300));
-    dt = now_ms() - t0;
+    pid = START_READY(ready, "ignore-term", SH_IGNORE_TERM, ready, NULL);
+    CHECK_RC_TIMED(dt, GRAZR_OK, grazr_stop_process("ignore-term", SIGTERM, 300));
     CHECKF(dt >= 250 && dt < 2500 * g_slow, "stop took %lld ms for a 300 ms timeout", (long long)dt);
     CHECKF(proc_reaped(pid), "pid %d state %c", (int)pid, proc_state(pid));
     CHECK_STATUS(GRAZR_STATUS_STOPPED, "ignore-term");
@@ -1606,16 +1615,12 @@ static void test_stop(void)
 
     /* Never SIGKILL: TIMEOUT at the timeout, and the process keeps running. */
     join(ready, dir, "nokill.ready");
-    CHECK_RC(GRAZR_OK, start_sh("no-kill", SH_IGNORE_TERM, ready, NULL));
-    pid = remember_id("no-kill");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    pid = START_READY(ready, "no-kill", SH_IGNORE_TERM, ready, NULL);
     memset(&sto, 0, sizeof sto);
     sto.size = sizeof sto;
     sto.flags = GRAZR_STOP_NO_KILL;
     sto.timeout_ms = 300;
-    t0 = now_ms();
-    CHECK_RC(GRAZR_ERR_TIMEOUT, grazr_stop_process_ex("no-kill", &sto));
-    dt = now_ms() - t0;
+    CHECK_RC_TIMED(dt, GRAZR_ERR_TIMEOUT, grazr_stop_process_ex("no-kill", &sto));
     CHECKF(dt >= 250 && dt < 2500 * g_slow, "stop took %lld ms for a 300 ms timeout", (long long)dt);
     CHECKF(strstr(grazr_last_error_message(), "no-kill") != NULL, "message \"%s\"", grazr_last_error_message());
     CHECK(proc_alive(pid));
@@ -1629,11 +1634,9 @@ static void test_stop(void)
     /* Escalation reaches the whole group: a TERM-ignoring main with a TERM-ignoring member. */
     join(member, dir, "member.pid");
     join(ready, dir, "group.ready");
-    CHECK_RC(GRAZR_OK, start_sh("group-kill",
-                                "trap '' TERM; sleep 100 & echo $! > \"$1\"; echo r > \"$2\"; exec sleep 100",
-                                member, ready));
-    pid = remember_id("group-kill");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    pid = START_READY(ready, "group-kill",
+                      "trap '' TERM; sleep 100 & echo $! > \"$1\"; echo r > \"$2\"; exec sleep 100",
+                      member, ready);
     mpid = pid_in_file(member);
     remember(mpid, 0);
     CHECK(mpid > 0 && proc_alive(mpid));
@@ -1653,25 +1656,19 @@ static void test_stop(void)
     mpid = pid_in_file(member);
     remember(mpid, 0);
     CHECK(mpid > 0 && proc_alive(mpid));
-    t0 = now_ms();
-    CHECK_RC(GRAZR_OK, grazr_stop_process("mixed", 0, 5000));
-    dt = now_ms() - t0;
+    CHECK_RC_TIMED(dt, GRAZR_OK, grazr_stop_process("mixed", 0, 5000));
     CHECKF(dt < 2500 * g_slow, "stop took %lld ms; the group should be killed once the main exits", (long long)dt);
     CHECK(proc_gone(pid));
     CHECKF(proc_gone(mpid), "group member %d survived (state %c)", (int)mpid, proc_state(mpid));
 
     /* SIGCONT after the signal: a stopped process with a TERM handler can act on it. */
     join(ready, dir, "cont.ready");
-    CHECK_RC(GRAZR_OK, start_sh("stopped-proc", "trap 'exit 0' TERM; echo r > \"$1\"; while :; do sleep 0.1; done",
-                                ready, NULL));
-    pid = remember_id("stopped-proc");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    pid = START_READY(ready, "stopped-proc", "trap 'exit 0' TERM; echo r > \"$1\"; while :; do sleep 0.1; done",
+                      ready, NULL);
     kill(pid, SIGSTOP);
     WAIT_UNTIL(proc_state(pid) == 'T', 2000);
     CHECK_INT(proc_state(pid), ==, 'T');
-    t0 = now_ms();
-    CHECK_RC(GRAZR_OK, grazr_stop_process("stopped-proc", 0, 5000));
-    dt = now_ms() - t0;
+    CHECK_RC_TIMED(dt, GRAZR_OK, grazr_stop_process("stopped-proc", 0, 5000));
     CHECKF(dt < 2500 * g_slow, "stop of a SIGSTOPped process took %lld ms (SIGCONT missing?)", (long long)dt);
     CHECK(proc_gone(pid));
     CHECK_STATUS(GRAZR_STATUS_STOPPED, "stopped-proc");
@@ -1679,11 +1676,9 @@ static void test_stop(void)
     /* An explicit graceful signal. */
     join(out, dir, "int.out");
     join(ready, dir, "int.ready");
-    CHECK_RC(GRAZR_OK, start_sh("sigint-stop",
-                                "trap 'echo got-int > \"$1\"; exit 0' INT; echo r > \"$2\"; while :; do sleep 0.1; done",
-                                out, ready));
-    pid = remember_id("sigint-stop");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    pid = START_READY(ready, "sigint-stop",
+                      "trap 'echo got-int > \"$1\"; exit 0' INT; echo r > \"$2\"; while :; do sleep 0.1; done",
+                      out, ready);
     CHECK_RC(GRAZR_OK, grazr_stop_process("sigint-stop", SIGINT, 3000));
     {
         char text[64];
@@ -1694,9 +1689,7 @@ static void test_stop(void)
 
     /* Timeout 0: SIGKILL right after the signal. */
     join(ready, dir, "zero.ready");
-    CHECK_RC(GRAZR_OK, start_sh("zero-timeout", SH_IGNORE_TERM, ready, NULL));
-    pid = remember_id("zero-timeout");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    pid = START_READY(ready, "zero-timeout", SH_IGNORE_TERM, ready, NULL);
     t0 = now_ms();
     rc = grazr_stop_process("zero-timeout", 0, 0);
     dt = now_ms() - t0;
@@ -1833,11 +1826,9 @@ static void test_signal_process(void)
     fresh_dir(dir, "signal");
     join(out, dir, "usr1.out");
     join(ready, dir, "usr1.ready");
-    CHECK_RC(GRAZR_OK, start_sh("sig-usr1",
-                                "trap 'echo got-usr1 >> \"$1\"' USR1; echo r > \"$2\"; while :; do sleep 0.1; done",
-                                out, ready));
-    pid = remember_id("sig-usr1");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    pid = START_READY(ready, "sig-usr1",
+                      "trap 'echo got-usr1 >> \"$1\"' USR1; echo r > \"$2\"; while :; do sleep 0.1; done",
+                      out, ready);
     CHECK_RC(GRAZR_OK, grazr_signal_process("sig-usr1", SIGUSR1));
     WAIT_UNTIL(file_nonempty(out), 3000);
     read_text(out, text, sizeof text);
@@ -2247,12 +2238,10 @@ static void test_register_and_adopt(void)
         join(out, dir, "sigsvc.out");
         join(ready, dir, "sigsvc.ready");
         CHECK_RC(GRAZR_OK, grazr_register_service("sigsvc", NULL, NULL, SIGUSR1, 3000));
-        CHECK_RC(GRAZR_OK, start_sh("sigsvc",
-                                    "trap 'echo got-usr1 > \"$1\"; exit 0' USR1; echo r > \"$2\"; "
-                                    "while :; do sleep 0.1; done",
-                                    out, ready));
-        pid = remember_id("sigsvc");
-        WAIT_UNTIL(file_nonempty(ready), 3000);
+        pid = START_READY(ready, "sigsvc",
+                          "trap 'echo got-usr1 > \"$1\"; exit 0' USR1; echo r > \"$2\"; "
+                          "while :; do sleep 0.1; done",
+                          out, ready);
         CHECK_RC(GRAZR_OK, grazr_stop_process("sigsvc", 0, -1));
         read_text(out, buf, sizeof buf);
         CHECK_STR(buf, "got-usr1\n");
@@ -2260,12 +2249,8 @@ static void test_register_and_adopt(void)
 
         join(ready, dir, "tmosvc.ready");
         CHECK_RC(GRAZR_OK, grazr_register_service("tmosvc", NULL, NULL, 0, 300));
-        CHECK_RC(GRAZR_OK, start_sh("tmosvc", SH_IGNORE_TERM, ready, NULL));
-        pid = remember_id("tmosvc");
-        WAIT_UNTIL(file_nonempty(ready), 3000);
-        t0 = now_ms();
-        CHECK_RC(GRAZR_OK, grazr_stop_process("tmosvc", 0, -1));
-        dt = now_ms() - t0;
+        pid = START_READY(ready, "tmosvc", SH_IGNORE_TERM, ready, NULL);
+        CHECK_RC_TIMED(dt, GRAZR_OK, grazr_stop_process("tmosvc", 0, -1));
         CHECKF(dt >= 250 && dt < 3000 * g_slow, "stop took %lld ms with a registered 300 ms timeout",
                (long long)dt);
         CHECK(proc_gone(pid));
@@ -2572,9 +2557,7 @@ static void test_concurrency(void)
     dt = now_ms() - t0;
     CHECKF(dt < 400 * g_slow, "status/get_pid/info took %lld ms during a start", (long long)dt);
     CHECK(!ss.done);
-    t0 = now_ms();
-    CHECK_RC(GRAZR_OK, grazr_stop_process("slow-start", 0, 2000));
-    dt = now_ms() - t0;
+    CHECK_RC_TIMED(dt, GRAZR_OK, grazr_stop_process("slow-start", 0, 2000));
     pthread_join(th[0], NULL);
     CHECK_RC(GRAZR_OK, ss.rc);
     pid = pid_in_file(own);
@@ -2706,9 +2689,7 @@ static void test_error_buffers(void)
 
     /* stop_ex: the never-kill timeout's message, then "" on success. */
     join(ready, dir, "ready");
-    CHECK_RC(GRAZR_OK, start_sh("errbuf-stop", SH_IGNORE_TERM, ready, NULL));
-    remember_id("errbuf-stop");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    START_READY(ready, "errbuf-stop", SH_IGNORE_TERM, ready, NULL);
     memset(&sto, 0, sizeof sto);
     sto.size = sizeof sto;
     sto.flags = GRAZR_STOP_NO_KILL;
@@ -2932,9 +2913,7 @@ static void test_concurrency_stops(void)
     begin("concurrency: start, status and other ids during a stop; library threads");
     fresh_dir(dir, "concstop");
     join(ready, dir, "a.ready");
-    CHECK_RC(GRAZR_OK, start_sh("sd-a", SH_IGNORE_TERM, ready, NULL));
-    old_pid = remember_id("sd-a");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    old_pid = START_READY(ready, "sd-a", SH_IGNORE_TERM, ready, NULL);
 
     memset(&job, 0, sizeof job);
     job.id = "sd-a";
@@ -2962,9 +2941,7 @@ static void test_concurrency_stops(void)
     CHECKF(dt < 500 * g_slow, "start+stop of another id took %lld ms during a stop", (long long)dt);
 
     /* A start of the same id waits for the stop, then spawns. */
-    t0 = now_ms();
-    CHECK_RC(GRAZR_OK, grazr_start_process("sd-a", sleeper, NULL, NULL, NULL, NULL));
-    dt = now_ms() - t0;
+    CHECK_RC_TIMED(dt, GRAZR_OK, grazr_start_process("sd-a", sleeper, NULL, NULL, NULL, NULL));
     pthread_join(th, NULL);
     CHECK_RC(GRAZR_OK, job.rc);
     new_pid = remember_id("sd-a");
@@ -2976,9 +2953,7 @@ static void test_concurrency_stops(void)
 
     /* Two stops of one id at once: both OK, one process gone. */
     join(ready, dir, "two.ready");
-    CHECK_RC(GRAZR_OK, start_sh("sd-two", SH_IGNORE_TERM, ready, NULL));
-    old_pid = remember_id("sd-two");
-    WAIT_UNTIL(file_nonempty(ready), 3000);
+    old_pid = START_READY(ready, "sd-two", SH_IGNORE_TERM, ready, NULL);
     memset(&job, 0, sizeof job);
     job.id = "sd-two";
     job.timeout_ms = 300;
@@ -2998,9 +2973,7 @@ static void test_concurrency_stops(void)
         snprintf(id, sizeof id, "blk-%d", i);
         snprintf(name, sizeof name, "blk-%d.ready", i);
         join(r, dir, name);
-        CHECK_RC(GRAZR_OK, start_sh(id, SH_IGNORE_TERM, r, NULL));
-        remember_id(id);
-        WAIT_UNTIL(file_nonempty(r), 3000);
+        START_READY(r, id, SH_IGNORE_TERM, r, NULL);
     }
     memset(&job, 0, sizeof job);
     pthread_create(&th, NULL, stop_all_job_main, &job);
@@ -3057,9 +3030,7 @@ static void test_stop_all_parallel(void)
     }
     for (int i = 0; i < 5; i++)
         WAIT_UNTIL(file_nonempty(ready[i]), 3000);
-    t0 = now_ms();
-    CHECK_RC(GRAZR_OK, grazr_stop_all());
-    dt = now_ms() - t0;
+    CHECK_RC_TIMED(dt, GRAZR_OK, grazr_stop_all());
     printf("   stop_all of 5 TERM-ignoring children with 500 ms timeouts: %lld ms\n", (long long)dt);
     CHECKF(dt >= 400, "stop_all took %lld ms; the children ignore SIGTERM for 500 ms", (long long)dt);
     CHECKF(dt < 2000 * g_slow, "stop_all took %lld ms; sequential would be 2500", (long long)dt);

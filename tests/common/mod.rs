@@ -311,48 +311,30 @@ pub fn has_tag(pid: i32, tag: &str) -> Option<bool> {
 
 /// Every live, non-zombie process whose environment holds `GRAZR_TEST_TAG=<tag>`.
 pub fn tagged_processes(tag: &str) -> Vec<i32> {
-    let needle = format!("{TAG_VAR}={tag}");
     let me = std::process::id() as i32;
-    let mut out = Vec::new();
-    let Ok(rd) = fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let Ok(env) = fs::read(format!("/proc/{pid}/environ")) else {
-            continue;
-        };
-        if env
-            .split(|&b| b == 0)
-            .any(|entry| entry == needle.as_bytes())
-            && alive(pid)
-        {
-            out.push(pid);
-        }
-    }
-    out
+    proc_pids()
+        .into_iter()
+        .filter(|&pid| pid != me && has_tag(pid, tag) == Some(true) && alive(pid))
+        .collect()
 }
 
 /// Every process whose process group is `pgid`.
 pub fn group_members(pgid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let Ok(rd) = fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        if stat(pid).is_some_and(|s| s.pgrp == pgid) {
-            out.push(pid);
-        }
-    }
-    out
+    proc_pids()
+        .into_iter()
+        .filter(|&pid| stat(pid).is_some_and(|s| s.pgrp == pgid))
+        .collect()
+}
+
+/// The PIDs listed in /proc at this moment (none when it cannot be read).
+pub fn proc_pids() -> Vec<i32> {
+    fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,24 +696,36 @@ pub fn ms(n: u64) -> Duration {
 /// Waits until `pid` ignores `sig` (the helper finished its setup). A signal sent before a
 /// helper's setup would meet the default action and make a timing assertion meaningless.
 pub fn wait_ignores(pid: i32, sig: i32) {
-    let bit = 1u64 << (sig - 1);
-    assert!(
-        wait_until(Duration::from_secs(3), || {
-            fs::read_to_string(format!("/proc/{pid}/status")).is_ok()
-                && status_mask(pid, "SigIgn") & bit != 0
-        }),
-        "process {pid} never came to ignore signal {sig}"
-    );
+    wait_signal_mask(pid, sig, "SigIgn", "ignore");
 }
 
 /// Waits until `pid` has a handler for `sig`.
 pub fn wait_catches(pid: i32, sig: i32) {
+    wait_signal_mask(pid, sig, "SigCgt", "catch");
+}
+
+/// Waits (3 s at the most) until `sig` is in the signal mask `field` of /proc/PID/status;
+/// `what` says what the process never came to do with it.
+fn wait_signal_mask(pid: i32, sig: i32, field: &str, what: &str) {
     let bit = 1u64 << (sig - 1);
     assert!(
         wait_until(Duration::from_secs(3), || {
             fs::read_to_string(format!("/proc/{pid}/status")).is_ok()
-                && status_mask(pid, "SigCgt") & bit != 0
+                && status_mask(pid, field) & bit != 0
         }),
-        "process {pid} never came to catch signal {sig}"
+        "process {pid} never came to {what} signal {sig}"
     );
+}
+
+/// A tiny deterministic generator: the load differs per thread but not per run.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
 }

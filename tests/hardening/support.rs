@@ -270,20 +270,10 @@ pub fn all_fds() -> BTreeSet<(i32, String)> {
 /// Children of this process that are zombies (nobody reaped them).
 pub fn zombie_children() -> Vec<i32> {
     let me = std::process::id() as i32;
-    let mut out = Vec::new();
-    if let Ok(rd) = fs::read_dir("/proc") {
-        for e in rd.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            if let Some(st) = crate::common::stat(pid) {
-                if st.ppid == me && st.state == 'Z' {
-                    out.push(pid);
-                }
-            }
-        }
-    }
-    out
+    crate::common::proc_pids()
+        .into_iter()
+        .filter(|&pid| crate::common::stat(pid).is_some_and(|st| st.ppid == me && st.state == 'Z'))
+        .collect()
 }
 
 /// The thread ids of this process.
