@@ -159,16 +159,7 @@ impl Manager {
                 }
             }
             let spawned = spawn::spawn(spec, cwd.as_deref(), log.as_deref())?;
-            let main = match Target::child(spawned.pid, spawned.spawn_ticks) {
-                Ok(t) => t,
-                Err(e) => {
-                    spawn::abandon(spawned.pid);
-                    return Err(Error::new(
-                        ErrorKind::Io,
-                        format!("cannot watch the new process: {e}"),
-                    ));
-                }
-            };
+            let main = Target::child(spawned.pid, spawned.spawn_ticks);
             *lock(&entry.state) = Some(Run {
                 phase: Phase::Starting,
                 main: Some(main.clone()),
@@ -311,12 +302,13 @@ impl Manager {
             let Some(run) = slot.as_mut() else {
                 return outcome;
             };
-            if outcome.is_err() && main.is_alive() {
+            // refresh reaps a child that died, so a still-live main process is told apart
+            // without touching a PID that may have been reaped and reused.
+            if run.refresh().status() == Status::Running {
                 run.phase = Phase::Running;
                 run.stop_sent = false;
                 return outcome;
             }
-            run.refresh();
             if let Some(child) = run.child.as_mut() {
                 // A launcher still running beside its daemon is ours: end and reap it.
                 if child.poll() {
@@ -657,6 +649,8 @@ fn wait_pid_file(
     timeout: Duration,
 ) -> std::result::Result<(), String> {
     let deadline = Instant::now() + timeout;
+    // A pidfd for the length of the wait, so that the child's exit wakes it at once.
+    let child = &child.pinned();
     let mut pause = Duration::from_micros(100);
     let mut child_done = false;
     loop {

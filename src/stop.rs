@@ -159,6 +159,8 @@ fn survivors_error(survivors: &[Target]) -> Result<()> {
 /// Stops `main` (verified alive by the caller) as `plan` says. `Ok(())` once the main process
 /// and every verified member of its group are gone.
 pub(crate) fn stop_target(main: &Target, plan: Plan, reap: &dyn Fn()) -> Result<()> {
+    // One pidfd for the whole stop (a child holds none between calls).
+    let main = &main.pinned();
     let group = group_of(main);
     match main.signal(plan.signal) {
         Ok(()) => {}

@@ -18,7 +18,7 @@ use nix::errno::Errno;
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::time::TimeSpec;
-use nix::sys::wait::{waitid, Id, WaitPidFlag};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpgrp, getpid, getsid, Pid};
 use once_cell::sync::Lazy;
 
@@ -128,13 +128,24 @@ fn runs_program(pid: i32, program: &OsStr) -> bool {
     exe == wanted || (exe.file_name().is_some() && exe.file_name() == wanted.file_name())
 }
 
-/// A process the library has verified and watches: its PID, its start time, and (unless
-/// pidfds are unavailable) a pidfd shared with stops in flight.
+/// A process the library has verified and watches: its PID, its start time, and how it is held.
+/// A daemon found through a pid file is held by a pidfd (unless pidfds are unavailable), shared
+/// with stops in flight. A child the library spawned holds no descriptor: until it is reaped
+/// its PID cannot be reused, `waitid` answers for it, and a pidfd is opened only for the length
+/// of a stop or a signal ([`Target::pinned`]). So the host's descriptor table, which every
+/// spawn copies, does not grow with the number of children.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub pid: i32,
     pub start_ticks: u64,
     pub pidfd: Option<Arc<OwnedFd>>,
+    /// The library's own unreaped child.
+    pub child: bool,
+}
+
+/// waitid flags that look at a child's state without reaping it.
+fn peek() -> WaitPidFlag {
+    WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT
 }
 
 impl Target {
@@ -155,32 +166,45 @@ impl Target {
             pid,
             start_ticks: stat.start_ticks,
             pidfd: pidfd.map(Arc::new),
+            child: false,
         };
         Ok(target.is_alive().then_some(target))
     }
 
-    /// A child the library has just spawned. Its PID cannot be reused before it is reaped, but
-    /// the host could reap it behind our back between the spawn and the pidfd_open; waitid on
-    /// the pidfd (without reaping) answers ECHILD then, and the pidfd is dropped. Its start time
-    /// is taken as the spawn time, which it is to the tick, except without pidfds, where
-    /// liveness checks compare start times and the exact one is read.
-    pub fn child(pid: i32, spawn_ticks: u64) -> io::Result<Target> {
-        let pidfd = Self::open_pidfd(pid)?.filter(|fd| {
-            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-            waitid(Id::PIDFd(fd.as_fd()), flags) != Err(Errno::ECHILD)
-        });
+    /// A child the library has just spawned. Its start time is taken as the spawn time, which
+    /// it is to the tick; without pidfds, where the fallback compares start times, the exact
+    /// one is read.
+    pub fn child(pid: i32, spawn_ticks: u64) -> Target {
         let exact = || procfs::stat(pid).ok();
-        let start_ticks = match pidfd.is_none().then(exact).flatten() {
+        let start_ticks = match NO_PIDFD.then(exact).flatten() {
             Some(s) if s.ppid == getpid().as_raw() && s.start_ticks + 1 >= spawn_ticks => {
                 s.start_ticks
             }
             _ => spawn_ticks,
         };
-        Ok(Target {
+        Target {
             pid,
             start_ticks,
-            pidfd: pidfd.map(Arc::new),
-        })
+            pidfd: None,
+            child: true,
+        }
+    }
+
+    /// This target with a pidfd for the length of one operation: itself if it holds one; for a
+    /// child, a pidfd opened now and proven to be that child (waitid on a pidfd answers ECHILD
+    /// for any process that is not our unreaped child, so a number reused after the host reaped
+    /// it is never taken). Without pidfds, or for a child that is gone, itself.
+    pub fn pinned(&self) -> Target {
+        if self.pidfd.is_some() || !self.child {
+            return self.clone();
+        }
+        match Self::open_pidfd(self.pid) {
+            Ok(Some(fd)) if waitid(Id::PIDFd(fd.as_fd()), peek()) != Err(Errno::ECHILD) => Target {
+                pidfd: Some(Arc::new(fd)),
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
     }
 
     fn pidfds_supported() -> bool {
@@ -214,6 +238,11 @@ impl Target {
     pub fn is_alive(&self) -> bool {
         match &self.pidfd {
             Some(fd) => !pidfd_readable(fd, Duration::ZERO),
+            // Our child, looked at without reaping it: ECHILD means someone else reaped it.
+            None if self.child => matches!(
+                waitid(Id::Pid(Pid::from_raw(self.pid)), peek()),
+                Ok(WaitStatus::StillAlive)
+            ),
             None => procfs::stat(self.pid)
                 .is_ok_and(|s| !s.is_dead() && s.start_ticks == self.start_ticks),
         }
@@ -221,7 +250,8 @@ impl Target {
 
     /// Sends `signal` to this process and nothing else. ESRCH when it is gone.
     pub fn signal(&self, signal: i32) -> io::Result<()> {
-        match &self.pidfd {
+        let pinned = self.pinned();
+        match &pinned.pidfd {
             Some(fd) => sys::pidfd_send_signal(fd.as_fd(), signal, 0),
             None => {
                 if !self.is_alive() {
@@ -237,7 +267,8 @@ impl Target {
 
     /// Waits until the process has exited or `deadline` passes; true if it exited.
     pub fn wait_exit(&self, deadline: Instant) -> bool {
-        match &self.pidfd {
+        let pinned = self.pinned();
+        match &pinned.pidfd {
             Some(fd) => loop {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if pidfd_readable(fd, left) {
