@@ -133,6 +133,11 @@ def first_line_pid(path: Path) -> int:
     return int(Path(path).read_text().splitlines()[0].strip())
 
 
+def _default_dispositions() -> None:
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class ProcessGuard:
     """Kills, at the end of a test, every process the test started (see the module doc)."""
 
@@ -173,6 +178,10 @@ class ProcessGuard:
     def popen(self, argv: List[str], **kwargs) -> subprocess.Popen:
         kwargs.setdefault("start_new_session", True)
         kwargs.setdefault("stdin", subprocess.DEVNULL)
+        # A test runner started as a background job inherits SIGINT and SIGQUIT ignored (the
+        # shell's rule for asynchronous commands), and exec keeps that. The library resets such
+        # dispositions for its own children; processes a test starts by itself get the same.
+        kwargs.setdefault("preexec_fn", _default_dispositions)
         proc = subprocess.Popen(argv, **kwargs)
         self.popens.append(proc)
         self.add(proc.pid, group=kwargs["start_new_session"])
