@@ -12,14 +12,12 @@ Exit status: 0 when every job ran and no process was left behind; 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import math
 import os
 import platform
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+import peerlib  # noqa: E402  (bench/peers is a directory of scripts, not a package)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -121,73 +122,15 @@ def peer_status() -> Dict[str, dict]:
 
 # ---- process hygiene -------------------------------------------------------------------------
 
-def make_subreaper() -> None:
-    """Daemons whose launcher exits are re-parented to us instead of init, so a leftover
-    daemon shows up as our child in the final scan."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except OSError:
-        pass
-
-
-def reap_orphans() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+# The process hygiene (subreaper, reaping, the leftover scan and the PID-based cleanup) is the
+# peers' drivers' too: one copy, in peers/peerlib.py.
+make_subreaper = peerlib.make_subreaper
+reap_orphans = peerlib.reap_all
+kill_leftovers = peerlib.kill_by_pid
 
 
 def scan_leftovers(tmp: str) -> List[dict]:
-    me = os.getpid()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        pid = int(entry)
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            state, ppid, pgid = fields[0], int(fields[1]), int(fields[2])
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            try:
-                cwd = os.readlink(f"/proc/{pid}/cwd")
-            except OSError:
-                cwd = ""
-            try:
-                exe = os.readlink(f"/proc/{pid}/exe")
-            except OSError:
-                exe = ""
-        except (OSError, ValueError):
-            continue
-        why = []
-        if ppid == me:
-            why.append("child of the bench")
-        if cwd.startswith(tmp):
-            why.append("cwd in the bench temp dir")
-        if exe.startswith(tmp):
-            why.append("exe in the bench temp dir")
-        if tmp in cmd:
-            why.append("command line names the bench temp dir")
-        if why and state != "Z":
-            found.append({"pid": pid, "pgid": pgid, "cmd": cmd[:120], "why": ", ".join(why)})
-    return found
-
-
-def kill_leftovers(found: List[dict]) -> None:
-    for p in found:
-        try:
-            if p["pgid"] == p["pid"]:
-                os.killpg(p["pid"], signal.SIGKILL)
-            else:
-                os.kill(p["pid"], signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    time.sleep(0.2)
-    reap_orphans()
+    return peerlib.leftovers(tmp, [])
 
 
 # ---- statistics and report -------------------------------------------------------------------

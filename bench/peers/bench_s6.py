@@ -15,7 +15,6 @@ then the leftover scan (any hit fails the run)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -58,14 +57,7 @@ def svstat_pid(d: str) -> int:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--tmp", required=True)
-    ap.add_argument("--samples", type=int, default=30)
-    ap.add_argument("--samples50", type=int, default=20)
-    ap.add_argument("--samples20", type=int, default=5)
-    ap.add_argument("--calls", type=int, default=300)
-    a = ap.parse_args()
+    a = peerlib.parse_args(calls=300)
     out = peerlib.Out("bench_s6")
     for tool in ("s6-svscan", "s6-svc", "s6-svwait", "s6-svstat", "s6-svscanctl", "s6-svok"):
         if not any(os.access(os.path.join(p, tool), os.X_OK) for p in os.environ.get("PATH", "").split(":")):

@@ -11,7 +11,6 @@ the run). JSON on stdout, as the bench's other tools print it."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
@@ -66,14 +65,7 @@ command={bindir}/termslow 50
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--tmp", required=True)
-    ap.add_argument("--samples", type=int, default=30)
-    ap.add_argument("--samples50", type=int, default=20)
-    ap.add_argument("--samples20", type=int, default=5)
-    ap.add_argument("--calls", type=int, default=1000)
-    a = ap.parse_args()
+    a = peerlib.parse_args(calls=1000)
     out = peerlib.Out("bench_supervisord")
     peerlib.make_subreaper()
     tmp = Path(a.tmp) / "supervisord"

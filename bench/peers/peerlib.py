@@ -4,6 +4,7 @@ under the system Python (s6) and under the supervisor venv alike."""
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import json
 import os
@@ -37,11 +38,28 @@ class Out:
         return 1 if self.errors else 0
 
 
+def parse_args(calls: int) -> argparse.Namespace:
+    """The options every peer driver takes: where the helpers are, the temp dir, and how many
+    samples of each scenario (`calls`: status queries)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--tmp", required=True)
+    ap.add_argument("--samples", type=int, default=30)
+    ap.add_argument("--samples50", type=int, default=20)
+    ap.add_argument("--samples20", type=int, default=5)
+    ap.add_argument("--calls", type=int, default=calls)
+    return ap.parse_args()
+
+
 def make_subreaper() -> None:
-    """Whatever the peer orphans (a supervisor that dies before its children) comes back to us,
-    so the leftover scan sees it and the PID-based cleanup can reach it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    """Whatever the bench orphans (a supervisor that dies before its children, a daemon whose
+    launcher exits) comes back to us, so the leftover scan sees it and the PID-based cleanup
+    can reach it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except OSError:
+        pass
 
 
 _DEVNULL = None
@@ -133,7 +151,7 @@ def leftovers(tmp: str, pids: List[int]) -> List[dict]:
             continue
         why = []
         if ppid == me:
-            why.append("child of the peer bench")
+            why.append("child of the bench")
         if cwd.startswith(tmp):
             why.append("cwd in the temp dir")
         if exe.startswith(tmp):
