@@ -46,6 +46,40 @@ static inline void die(const char *fmt, ...) {
     exit(2);
 }
 
+/* The options every bench program takes. --bin and --samples set the globals below; a
+ * program that needs a temp dir (usage says so) also gets --tmp. */
+static char g_bin[4096], g_tmp[4096];
+static int g_samples = 100;
+
+struct bench_args {
+    const char *scenario;
+    int n;      /* --n: processes for the scale scenarios */
+    long touch; /* --touch-mib: memory the host touches first */
+};
+
+static inline struct bench_args parse_args(int argc, char **argv, int need_tmp, const char *usage) {
+    struct bench_args a = {NULL, 10, 0};
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--bin"))
+            snprintf(g_bin, sizeof g_bin, "%s", argv[i + 1]);
+        else if (need_tmp && !strcmp(argv[i], "--tmp"))
+            snprintf(g_tmp, sizeof g_tmp, "%s", argv[i + 1]);
+        else if (!strcmp(argv[i], "--scenario"))
+            a.scenario = argv[i + 1];
+        else if (!strcmp(argv[i], "--samples"))
+            g_samples = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--n"))
+            a.n = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--touch-mib"))
+            a.touch = atol(argv[i + 1]);
+        else
+            die("unknown option %s", argv[i]);
+    }
+    if (!a.scenario || !g_bin[0] || (need_tmp && !g_tmp[0]))
+        die("%s", usage);
+    return a;
+}
+
 static inline int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
 /* Blocks until the pidfd is readable (the process has exited); -1 on timeout. */

@@ -11,8 +11,6 @@
 
 #include "grazr_proc.h"
 
-static char g_bin[4096], g_tmp[4096];
-static int g_samples = 100;
 static int g_failures;
 
 static char *helper(const char *name) {
@@ -414,27 +412,10 @@ static void s7(int n) {
 }
 
 int main(int argc, char **argv) {
-    const char *scenario = NULL;
-    int n = 10;
-    long touch = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--bin"))
-            snprintf(g_bin, sizeof g_bin, "%s", argv[i + 1]);
-        else if (!strcmp(argv[i], "--tmp"))
-            snprintf(g_tmp, sizeof g_tmp, "%s", argv[i + 1]);
-        else if (!strcmp(argv[i], "--scenario"))
-            scenario = argv[i + 1];
-        else if (!strcmp(argv[i], "--samples"))
-            g_samples = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--n"))
-            n = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--touch-mib"))
-            touch = atol(argv[i + 1]);
-        else
-            die("unknown option %s", argv[i]);
-    }
-    if (!scenario || !g_bin[0] || !g_tmp[0])
-        die("usage: driver --bin DIR --tmp DIR --scenario S [--samples N] [--n N] [--touch-mib M]");
+    struct bench_args args = parse_args(argc, argv, 1, "usage: driver --bin DIR --tmp DIR --scenario S [--samples N] [--n N] [--touch-mib M]");
+    const char *scenario = args.scenario;
+    int n = args.n;
+    long touch = args.touch;
     touch_memory(touch);
     if (!strcmp(scenario, "s1"))
         s_start("s1");

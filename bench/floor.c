@@ -8,8 +8,6 @@
 
 #include <sys/inotify.h>
 
-static char g_bin[4096];
-static int g_samples = 100;
 
 static char *helper(const char *name) {
     static char buf[8][4200];
@@ -231,25 +229,10 @@ static void s_scale(int n) {
 }
 
 int main(int argc, char **argv) {
-    const char *scenario = NULL;
-    int n = 10;
-    long touch = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--bin"))
-            snprintf(g_bin, sizeof g_bin, "%s", argv[i + 1]);
-        else if (!strcmp(argv[i], "--scenario"))
-            scenario = argv[i + 1];
-        else if (!strcmp(argv[i], "--samples"))
-            g_samples = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--n"))
-            n = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--touch-mib"))
-            touch = atol(argv[i + 1]);
-        else
-            die("unknown option %s", argv[i]);
-    }
-    if (!scenario || !g_bin[0])
-        die("usage: floor --bin DIR --scenario NAME [--samples N] [--n N] [--touch-mib M]");
+    struct bench_args args = parse_args(argc, argv, 0, "usage: floor --bin DIR --scenario NAME [--samples N] [--n N] [--touch-mib M]");
+    const char *scenario = args.scenario;
+    int n = args.n;
+    long touch = args.touch;
     raise_nofile();
     touch_memory(touch);
     if (!strcmp(scenario, "spawn"))
