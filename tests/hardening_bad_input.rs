@@ -268,9 +268,11 @@ fn pid_cases(host_tid: i32) -> Vec<PidCase> {
         PidCase::text("one", "1\n".into(), true),
         PidCase::text("host-pid", format!("{me}\n"), true),
         PidCase::text("host-tid", format!("{host_tid}\n"), true),
-        PidCase::text("host-parent", format!("{ppid}\n"), true),
-        PidCase::text("host-pgid", format!("{pgid}\n"), true),
-        PidCase::text("host-sid", format!("{sid}\n"), true),
+        // A parent, group or session leader outside the host's PID namespace reads as 0 (a
+        // container runner): the file then holds no PID at all.
+        PidCase::text("host-parent", format!("{ppid}\n"), ppid > 0),
+        PidCase::text("host-pgid", format!("{pgid}\n"), pgid > 0),
+        PidCase::text("host-sid", format!("{sid}\n"), sid > 0),
         PidCase::text("huge", "99999999999\n".into(), false),
         PidCase::text("int-max-dead", "2147483647\n".into(), true),
         PidCase::new(
