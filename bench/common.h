@@ -1,5 +1,6 @@
-/* Shared by driver.c and floor.c: clocks, raw spawning, a small JSON writer. Header-only so
- * that each benchmark stays one translation unit. */
+/* Shared by driver.c and floor.c: options, helper paths, scenario dispatch, clocks, raw
+ * spawning, a small JSON writer. Header-only so that each benchmark stays one translation
+ * unit. */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
@@ -46,19 +47,19 @@ static inline void die(const char *fmt, ...) {
     exit(2);
 }
 
-/* The options every bench program takes. --bin and --samples set the globals below; a
+/* The options every bench program takes. --bin, --samples and --n set the globals below; a
  * program that needs a temp dir (usage says so) also gets --tmp. */
 static char g_bin[4096], g_tmp[4096];
 static int g_samples = 100;
+static int g_n = 10; /* --n: processes for the scale scenarios */
 
 struct bench_args {
     const char *scenario;
-    int n;      /* --n: processes for the scale scenarios */
     long touch; /* --touch-mib: memory the host touches first */
 };
 
 static inline struct bench_args parse_args(int argc, char **argv, int need_tmp, const char *usage) {
-    struct bench_args a = {NULL, 10, 0};
+    struct bench_args a = {NULL, 0};
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--bin"))
             snprintf(g_bin, sizeof g_bin, "%s", argv[i + 1]);
@@ -69,7 +70,7 @@ static inline struct bench_args parse_args(int argc, char **argv, int need_tmp, 
         else if (!strcmp(argv[i], "--samples"))
             g_samples = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--n"))
-            a.n = atoi(argv[i + 1]);
+            g_n = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--touch-mib"))
             a.touch = atol(argv[i + 1]);
         else
@@ -78,6 +79,32 @@ static inline struct bench_args parse_args(int argc, char **argv, int need_tmp, 
     if (!a.scenario || !g_bin[0] || (need_tmp && !g_tmp[0]))
         die("%s", usage);
     return a;
+}
+
+/* The path of a helper program in --bin. Rotates over 8 buffers, so that one argv can hold a
+ * few of them. */
+static inline char *helper(const char *name) {
+    static char buf[8][4200];
+    static int k;
+    char *b = buf[k++ % 8];
+    snprintf(b, sizeof buf[0], "%s/%s", g_bin, name);
+    return b;
+}
+
+/* A bench program's scenarios by name. */
+struct scenario {
+    const char *name;
+    void (*run)(void);
+};
+
+static inline void run_scenario(const struct scenario *table, size_t count, const char *name) {
+    for (size_t i = 0; i < count; i++) {
+        if (!strcmp(table[i].name, name)) {
+            table[i].run();
+            return;
+        }
+    }
+    die("unknown scenario %s", name);
 }
 
 static inline int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
@@ -245,6 +272,18 @@ static inline void record(const char *name, const char *unit, double value) {
 /* Timings are recorded in microseconds: readable in the JSON, and precise enough (ns part
  * kept as fraction). */
 static inline void record_ns(const char *name, int64_t ns) { record(name, "us", (double)ns / 1000.0); }
+
+/* record and record_ns for a name made from a format ("s7_lib_n%d_start_per_proc"). */
+static inline void recordf(const char *unit, double value, const char *fmt, ...) {
+    char name[sizeof g_metrics[0].name];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    record(name, unit, value);
+}
+
+#define record_nsf(ns, ...) recordf("us", (double)(ns) / 1000.0, __VA_ARGS__)
 
 /* A check is a JSON member written verbatim: "\"name\": value". */
 static inline void check(const char *fmt, ...) {

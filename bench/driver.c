@@ -13,14 +13,6 @@
 
 static int g_failures;
 
-static char *helper(const char *name) {
-    static char buf[8][4200];
-    static int k;
-    char *b = buf[k++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", g_bin, name);
-    return b;
-}
-
 static char *tmp_path(const char *fmt, ...) {
     static char buf[8][4400];
     static int k;
@@ -56,32 +48,54 @@ static int start_opts(const char *id, const char *const *argv, const char *pid_f
  * the JSON says so (and libraries before 529b514 aborted when called from atexit). */
 static void cleanup(void) { ok(grazr_stop_all(), "stop_all", "cleanup"); }
 
+/* `samples` times: a timed start of `id` (recorded as `metric`), then an untimed stop. */
+static void time_starts(const char *id, const char *const *argv, const char *pid_file, int window_ms,
+                        int samples, const char *metric) {
+    for (int i = 0; i < samples; i++) {
+        int64_t t0 = now_ns();
+        int rc = start_opts(id, argv, pid_file, window_ms);
+        int64_t dt = now_ns() - t0;
+        if (ok(rc, "start", id))
+            record_ns(metric, dt);
+        ok(grazr_stop_process(id, SIGTERM, 5000), "stop", id);
+    }
+}
+
+/* `samples` times: an untimed start of `id`, `settle_ms` to settle, then a timed stop
+ * (recorded as `metric`). */
+static void time_stops(const char *id, const char *const *argv, const char *pid_file, int window_ms,
+                       double settle_ms, int samples, const char *metric) {
+    for (int i = 0; i < samples; i++) {
+        if (!ok(start_opts(id, argv, pid_file, window_ms), "start", id))
+            continue;
+        sleep_ms(settle_ms);
+        int64_t t0 = now_ns();
+        int rc = grazr_stop_process(id, SIGTERM, 5000);
+        int64_t dt = now_ns() - t0;
+        if (ok(rc, "stop", id))
+            record_ns(metric, dt);
+    }
+}
+
 /* Scenario 1 (and 2 when the host has touched memory): the library's start with window 0
  * against posix_spawn of the same command, interleaved so both see the same machine state.
  * fork+exec runs in its own loop afterwards: after a fork every page of the host is
  * copy-on-write, and the next call of whoever came next would pay the write faults. */
 static void lib_start_sample(const char *prefix, const char *const *argv) {
     char name[96];
-    int64_t t0 = now_ns();
-    int rc = start_opts("s1", argv, NULL, 0);
-    int64_t dt = now_ns() - t0;
-    if (ok(rc, "start", "s1"))
-        snprintf(name, sizeof name, "%s_lib_start_window0", prefix), record_ns(name, dt);
-    ok(grazr_stop_process("s1", SIGTERM, 5000), "stop", "s1");
+    snprintf(name, sizeof name, "%s_lib_start_window0", prefix);
+    time_starts("s1", argv, NULL, 0, 1, name);
 }
 
 static void raw_spawn_sample(const char *prefix, const char *const *argv) {
-    char name[96];
     int64_t t0 = now_ns();
     pid_t pid = raw_spawn((char *const *)argv);
-    snprintf(name, sizeof name, "%s_ref_posix_spawn_setsid", prefix);
-    record_ns(name, now_ns() - t0);
+    record_nsf(now_ns() - t0, "%s_ref_posix_spawn_setsid", prefix);
     kill_reap(pid);
 }
 
 static void s_start(const char *prefix) {
     const char *argv[] = {helper("pause"), NULL};
-    char name[96];
     /* Which one goes first alternates: what ran just before a sample moves it by several µs. */
     for (int i = 0; i < g_samples; i++) {
         if (i % 2) {
@@ -95,74 +109,35 @@ static void s_start(const char *prefix) {
     for (int i = 0; i < g_samples / 2 + 1; i++) {
         int64_t t0 = now_ns();
         pid_t pid = fork_exec((char *const *)argv);
-        snprintf(name, sizeof name, "%s_ref_fork_exec", prefix);
-        record_ns(name, now_ns() - t0);
+        record_nsf(now_ns() - t0, "%s_ref_fork_exec", prefix);
         kill_reap(pid);
     }
 }
+
+static void s1(void) { s_start("s1"); }
+static void s2(void) { s_start("s2"); }
 
 /* Scenario 3: the child writes its pid file at once; start returns when the file names it. */
 static void s3(void) {
     char *pf = tmp_path("s3.pid");
     const char *argv[] = {helper("pidfile"), pf, NULL};
     const char *dargv[] = {helper("pidfile"), "-d", pf, NULL};
-    for (int i = 0; i < g_samples; i++) {
-        int64_t t0 = now_ns();
-        int rc = start_opts("s3", argv, pf, -1);
-        int64_t dt = now_ns() - t0;
-        if (ok(rc, "start", "s3"))
-            record_ns("s3_lib_start_pidfile_foreground", dt);
-        ok(grazr_stop_process("s3", SIGTERM, 5000), "stop", "s3");
-    }
-    for (int i = 0; i < g_samples / 2 + 1; i++) {
-        int64_t t0 = now_ns();
-        int rc = start_opts("s3d", dargv, pf, -1);
-        int64_t dt = now_ns() - t0;
-        if (ok(rc, "start", "s3d"))
-            record_ns("s3_lib_start_pidfile_daemonizing", dt);
-        ok(grazr_stop_process("s3d", SIGTERM, 5000), "stop", "s3d");
-    }
+    time_starts("s3", argv, pf, -1, g_samples, "s3_lib_start_pidfile_foreground");
+    time_starts("s3d", dargv, pf, -1, g_samples / 2 + 1, "s3_lib_start_pidfile_daemonizing");
 }
 
 /* Scenario 4: stop of a process that exits at once on SIGTERM, and of one that takes 50 ms. */
 static void s4(void) {
     const char *argv[] = {helper("pause"), NULL};
     const char *sargv[] = {helper("termslow"), "50", NULL};
-    for (int i = 0; i < g_samples; i++) {
-        if (!ok(start_opts("s4", argv, NULL, 0), "start", "s4"))
-            continue;
-        sleep_ms(1);
-        int64_t t0 = now_ns();
-        int rc = grazr_stop_process("s4", SIGTERM, 5000);
-        int64_t dt = now_ns() - t0;
-        if (ok(rc, "stop", "s4"))
-            record_ns("s4_lib_stop_exits_on_term", dt);
-    }
-    for (int i = 0; i < g_samples / 5 + 1; i++) {
-        if (!ok(start_opts("s4b", sargv, NULL, 0), "start", "s4b"))
-            continue;
-        sleep_ms(20);
-        int64_t t0 = now_ns();
-        int rc = grazr_stop_process("s4b", SIGTERM, 5000);
-        int64_t dt = now_ns() - t0;
-        if (ok(rc, "stop", "s4b"))
-            record_ns("s4_lib_stop_exits_50ms_after_term", dt);
-    }
+    time_stops("s4", argv, NULL, 0, 1, g_samples, "s4_lib_stop_exits_on_term");
+    time_stops("s4b", sargv, NULL, 0, 20, g_samples / 5 + 1, "s4_lib_stop_exits_50ms_after_term");
     /* A daemon (tracked by its pid file, not our child) that dies at once on SIGTERM. Its
      * zombie is reaped by its new parent (init, or the bench runner, a subreaper that reaps
      * between jobs), not by the library. */
     char *pf = tmp_path("s4d.pid");
     const char *dargv[] = {helper("pidfile"), "-d", pf, NULL};
-    for (int i = 0; i < g_samples / 5 + 1; i++) {
-        if (!ok(start_opts("s4d", dargv, pf, -1), "start", "s4d"))
-            continue;
-        sleep_ms(1);
-        int64_t t0 = now_ns();
-        int rc = grazr_stop_process("s4d", SIGTERM, 5000);
-        int64_t dt = now_ns() - t0;
-        if (ok(rc, "stop", "s4d"))
-            record_ns("s4_lib_stop_pidfile_daemon_exits_on_term", dt);
-    }
+    time_stops("s4d", dargv, pf, -1, 1, g_samples / 5 + 1, "s4_lib_stop_pidfile_daemon_exits_on_term");
     int procs = 0;
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -330,9 +305,10 @@ static void extra_starts(const char *const *argv, double *out, int *count) {
 
 /* Scenario 7: N children started (window 0), checked, and stopped by one stop_all. The first
  * round also measures what the library holds per tracked process. */
-static void s7(int n) {
+static void s7(void) {
+    const int n = g_n;
     const char *argv[] = {helper("pause"), NULL};
-    char name[96], id[32];
+    char id[32];
     double *each = calloc((size_t)n, sizeof *each);
     raise_nofile();
     /* One more id started and stopped while 0, then N, ids are tracked: does a start cost more
@@ -372,71 +348,43 @@ static void s7(int n) {
          * measurement in time. */
         if (s == 0) {
             extra_starts(argv, base, &nbase);
-            snprintf(name, sizeof name, "s7_lib_n%d_start_0_tracked", n);
             for (int i = 0; i < nbase; i++)
-                record(name, "us", base[i]);
-            snprintf(name, sizeof name, "s7_lib_n%d_start_n_tracked", n);
+                recordf("us", base[i], "s7_lib_n%d_start_0_tracked", n);
             for (int i = 0; i < ncyc; i++)
-                record(name, "us", cyc[i]);
+                recordf("us", cyc[i], "s7_lib_n%d_start_n_tracked", n);
         }
         if (running != n || started != n)
             fprintf(stderr, "driver: s7: %d started, %d running of %d\n", started, running, n), g_failures++;
-        snprintf(name, sizeof name, "s7_lib_n%d_start_per_proc", n);
-        record_ns(name, (t1 - t0) / n);
-        snprintf(name, sizeof name, "s7_lib_n%d_status_per_proc", n);
-        record_ns(name, (t3 - t2) / n);
-        snprintf(name, sizeof name, "s7_lib_n%d_stop_all_per_proc", n);
-        record_ns(name, (t4 - t3s) / n);
-        snprintf(name, sizeof name, "s7_lib_n%d_stop_all_total", n);
-        record_ns(name, t4 - t3s);
-        snprintf(name, sizeof name, "s7_lib_n%d_peak_rss_before_stop_all", n);
-        record(name, "KiB", (double)hwm_before);
-        snprintf(name, sizeof name, "s7_lib_n%d_fds_per_proc", n);
-        record(name, "fd", (double)(fds1 - fds0) / n);
-        snprintf(name, sizeof name, "s7_lib_n%d_rss_delta_per_proc", n);
-        record(name, "KiB", (double)(rss1 - rss0) / n);
-        snprintf(name, sizeof name, "s7_lib_n%d_heap_delta_per_proc", n);
-        record(name, "KiB", (double)(heap1 - heap0) / 1024.0 / n);
+        record_nsf((t1 - t0) / n, "s7_lib_n%d_start_per_proc", n);
+        record_nsf((t3 - t2) / n, "s7_lib_n%d_status_per_proc", n);
+        record_nsf((t4 - t3s) / n, "s7_lib_n%d_stop_all_per_proc", n);
+        record_nsf(t4 - t3s, "s7_lib_n%d_stop_all_total", n);
+        recordf("KiB", (double)hwm_before, "s7_lib_n%d_peak_rss_before_stop_all", n);
+        recordf("fd", (double)(fds1 - fds0) / n, "s7_lib_n%d_fds_per_proc", n);
+        recordf("KiB", (double)(rss1 - rss0) / n, "s7_lib_n%d_rss_delta_per_proc", n);
+        recordf("KiB", (double)(heap1 - heap0) / 1024.0 / n, "s7_lib_n%d_heap_delta_per_proc", n);
         check("\"s7_fds_after_stop_all_round%d\": %d", s, count_fds() - fds0);
         /* Growth within one run, under one machine state: the first quarter of the starts
          * (few ids tracked) against the last (most tracked). */
         int q = n / 4 > 0 ? n / 4 : 1;
-        snprintf(name, sizeof name, "s7_lib_n%d_start_first_quarter", n);
-        record(name, "us", median(each, q));
-        snprintf(name, sizeof name, "s7_lib_n%d_start_last_quarter", n);
-        record(name, "us", median(each + n - q, q));
+        recordf("us", median(each, q), "s7_lib_n%d_start_first_quarter", n);
+        recordf("us", median(each + n - q, q), "s7_lib_n%d_start_last_quarter", n);
     }
     free(each);
-    snprintf(name, sizeof name, "s7_lib_n%d_peak_rss", n);
-    record(name, "KiB", (double)peak_rss_kib());
+    recordf("KiB", (double)peak_rss_kib(), "s7_lib_n%d_peak_rss", n);
 }
 
 int main(int argc, char **argv) {
+    static const struct scenario scenarios[] = {
+        {"s1", s1}, {"s2", s2}, {"s3", s3}, {"s4", s4}, {"s5", s5}, {"s6", s6}, {"s7", s7},
+    };
     struct bench_args args = parse_args(argc, argv, 1, "usage: driver --bin DIR --tmp DIR --scenario S [--samples N] [--n N] [--touch-mib M]");
-    const char *scenario = args.scenario;
-    int n = args.n;
-    long touch = args.touch;
-    touch_memory(touch);
-    if (!strcmp(scenario, "s1"))
-        s_start("s1");
-    else if (!strcmp(scenario, "s2"))
-        s_start("s2");
-    else if (!strcmp(scenario, "s3"))
-        s3();
-    else if (!strcmp(scenario, "s4"))
-        s4();
-    else if (!strcmp(scenario, "s5"))
-        s5();
-    else if (!strcmp(scenario, "s6"))
-        s6();
-    else if (!strcmp(scenario, "s7"))
-        s7(n);
-    else
-        die("unknown scenario %s", scenario);
+    touch_memory(args.touch);
+    run_scenario(scenarios, sizeof scenarios / sizeof scenarios[0], args.scenario);
     cleanup();
-    check("\"touch_mib\": %ld", touch);
+    check("\"touch_mib\": %ld", args.touch);
     check("\"failures\": %d", g_failures);
     check("\"library_version\": \"%s\"", grazr_version());
-    emit_json("driver", scenario);
+    emit_json("driver", args.scenario);
     return g_failures ? 1 : 0;
 }

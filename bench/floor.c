@@ -8,15 +8,6 @@
 
 #include <sys/inotify.h>
 
-
-static char *helper(const char *name) {
-    static char buf[8][4200];
-    static int k;
-    char *b = buf[k++ % 8];
-    snprintf(b, sizeof buf[0], "%s/%s", g_bin, name);
-    return b;
-}
-
 /* Scenario 1's floor: posix_spawn of the pause helper until it returns (exec done). fork+exec
  * gets its own loop afterwards, because a fork leaves the host's pages copy-on-write and the
  * next spawn would pay those faults. */
@@ -199,10 +190,10 @@ static void s_status(void) {
 }
 
 /* Scenario 7's floor: N children spawned, checked, killed and reaped; per process. */
-static void s_scale(int n) {
+static void s_scale(void) {
+    const int n = g_n;
     char *argv[] = {helper("pause"), NULL};
     pid_t *pids = calloc((size_t)n, sizeof *pids);
-    char name[96];
     for (int s = 0; s < g_samples; s++) {
         int64_t t0 = now_ns();
         for (int i = 0; i < n; i++)
@@ -218,41 +209,24 @@ static void s_scale(int n) {
             while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR) {
             }
         int64_t t3 = now_ns();
-        snprintf(name, sizeof name, "scale%d_start_per_proc", n);
-        record_ns(name, (t1 - t0) / n);
-        snprintf(name, sizeof name, "scale%d_status_per_proc", n);
-        record_ns(name, (t2 - t1) / n);
-        snprintf(name, sizeof name, "scale%d_stopall_per_proc", n);
-        record_ns(name, (t3 - t2) / n);
+        record_nsf((t1 - t0) / n, "scale%d_start_per_proc", n);
+        record_nsf((t2 - t1) / n, "scale%d_status_per_proc", n);
+        record_nsf((t3 - t2) / n, "scale%d_stopall_per_proc", n);
     }
     free(pids);
 }
 
 int main(int argc, char **argv) {
+    static const struct scenario scenarios[] = {
+        {"spawn", s_spawn},   {"spawn_big", s_spawn_big}, {"stop", s_stop},   {"stop20", s_stop20},
+        {"status", s_status}, {"inotify", s_inotify},     {"scale", s_scale},
+    };
     struct bench_args args = parse_args(argc, argv, 0, "usage: floor --bin DIR --scenario NAME [--samples N] [--n N] [--touch-mib M]");
-    const char *scenario = args.scenario;
-    int n = args.n;
-    long touch = args.touch;
     raise_nofile();
-    touch_memory(touch);
-    if (!strcmp(scenario, "spawn"))
-        s_spawn();
-    else if (!strcmp(scenario, "spawn_big"))
-        s_spawn_big();
-    else if (!strcmp(scenario, "stop"))
-        s_stop();
-    else if (!strcmp(scenario, "stop20"))
-        s_stop20();
-    else if (!strcmp(scenario, "status"))
-        s_status();
-    else if (!strcmp(scenario, "inotify"))
-        s_inotify();
-    else if (!strcmp(scenario, "scale"))
-        s_scale(n);
-    else
-        die("unknown scenario %s", scenario);
-    check("\"touch_mib\": %ld", touch);
+    touch_memory(args.touch);
+    run_scenario(scenarios, sizeof scenarios / sizeof scenarios[0], args.scenario);
+    check("\"touch_mib\": %ld", args.touch);
     check("\"peak_rss_kib\": %ld", peak_rss_kib());
-    emit_json("floor", scenario);
+    emit_json("floor", args.scenario);
     return 0;
 }

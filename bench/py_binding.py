@@ -20,8 +20,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "peers"))
 
-from seed_model import Results, ignores_term, us  # noqa: E402
+from peerlib import ignores_term  # noqa: E402
+from seed_model import Results, us  # noqa: E402
 
 
 class CtypesBackend:

@@ -35,6 +35,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+from peerlib import ignores_term  # noqa: E402  (bench/peers is a directory of scripts, not a package)
+
 logger = logging.getLogger("seed_model")
 logger.setLevel(logging.WARNING)
 
@@ -252,16 +255,6 @@ class Results:
 
 def us(t0: int, t1: int) -> float:
     return (t1 - t0) / 1000.0
-
-
-def ignores_term(pid: int) -> bool:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("SigIgn:"):
-                return bool((int(line.split()[1], 16) >> (signal.SIGTERM - 1)) & 1)
-    except OSError:
-        pass
-    return False
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,6 @@ then the leftover scan (any hit fails the run)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -108,28 +107,8 @@ def main() -> int:
     except Exception as e:  # noqa: BLE001 - any failure is reported in the JSON and fails the job
         out.fail(f"{type(e).__name__}: {e}")
     finally:
-        if not clean:
-            # s6-svscan turns SIGTERM into the same orderly shutdown.
-            try:
-                os.kill(scan_pid, signal.SIGTERM)
-                if peerlib.wait_pid(scan_pid, 10) is None:
-                    os.kill(scan_pid, signal.SIGKILL)
-                    os.waitpid(scan_pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-        # The s6-supervise processes exit after s6-svscan; as subreaper we reap whatever
-        # came back to us and give them a moment to go.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            peerlib.reap_all()
-            if not peerlib.leftovers(str(tmp), seen_pids):
-                break
-            time.sleep(0.02)
-        left = peerlib.leftovers(str(tmp), seen_pids)
-        out.checks["leftovers"] = left
-        if left:
-            out.fail(f"{len(left)} processes left behind: {left}")
-            peerlib.kill_by_pid(left)
+        # The s6-supervise processes exit after s6-svscan and come back to us, the subreaper.
+        peerlib.finish(out, str(tmp), seen_pids, scan_pid, clean)
     return out.emit()
 
 

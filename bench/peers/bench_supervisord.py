@@ -12,7 +12,6 @@ the run). JSON on stdout, as the bench's other tools print it."""
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 import xmlrpc.client
@@ -115,20 +114,7 @@ def main() -> int:
     except Exception as e:  # noqa: BLE001 - any failure is reported in the JSON and fails the job
         out.fail(f"{type(e).__name__}: {e}")
     finally:
-        if not clean:
-            try:
-                os.kill(sd_pid, signal.SIGTERM)  # supervisord stops its children on TERM
-                if peerlib.wait_pid(sd_pid, 15) is None:
-                    os.kill(sd_pid, signal.SIGKILL)
-                    os.waitpid(sd_pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-        peerlib.reap_all()
-        left = peerlib.leftovers(str(tmp), seen_pids)
-        out.checks["leftovers"] = left
-        if left:
-            out.fail(f"{len(left)} processes left behind: {left}")
-            peerlib.kill_by_pid(left)
+        peerlib.finish(out, str(tmp), seen_pids, sd_pid, clean)
     return out.emit()
 
 

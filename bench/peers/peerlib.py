@@ -187,5 +187,31 @@ def kill_by_pid(found: List[dict]) -> None:
     reap_all()
 
 
+def finish(out: Out, tmp: str, seen_pids: List[int], supervisor: int, clean: bool) -> None:
+    """The end of every peer run, also after a failure. A supervisor that did not exit cleanly
+    gets SIGTERM (both peers turn it into an orderly shutdown), then SIGKILL after 15 s. What it
+    supervised may take a moment to go after it; whatever is still there after 5 s fails the
+    run and is killed by PID."""
+    if not clean:
+        try:
+            os.kill(supervisor, signal.SIGTERM)
+            if wait_pid(supervisor, 15) is None:
+                os.kill(supervisor, signal.SIGKILL)
+                os.waitpid(supervisor, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+    deadline = time.monotonic() + 5
+    while True:
+        reap_all()
+        left = leftovers(tmp, seen_pids)
+        if not left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    out.checks["leftovers"] = left
+    if left:
+        out.fail(f"{len(left)} processes left behind: {left}")
+        kill_by_pid(left)
+
+
 def now() -> int:
     return time.perf_counter_ns()
