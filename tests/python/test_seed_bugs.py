@@ -264,14 +264,20 @@ def test_bug7_failure_after_the_startup_window_is_recorded(guard, pm):
     assert pm.get_process_status(pid_id) == "stopped"
 
 
-def test_bug8_workers_of_a_sigkilled_master_are_gone(guard, pm, workdir):
+def start_master(guard, pm, workdir, pid_id):
+    """Starts MASTER under `pid_id` through the drop-in; returns its PID and its workers' PIDs."""
     workers_file = workdir / "workers"
-    pid_id = guard.track("seed-b8")
+    guard.track(pid_id)
     assert pm.start_process(pid_id, [sys.executable, "-c", MASTER, str(workers_file)]) is True
     guard.note(pid_id)
     assert wait_until(workers_file.exists, 10)
     master = pm.get_process_pid(pid_id)
-    workers = [int(w) for w in workers_file.read_text().split()]
+    return master, [int(w) for w in workers_file.read_text().split()]
+
+
+def test_bug8_workers_of_a_sigkilled_master_are_gone(guard, pm, workdir):
+    pid_id = "seed-b8"
+    master, workers = start_master(guard, pm, workdir, pid_id)
     assert all(alive(w) for w in workers) and os.getpgid(workers[0]) == master
     began = time.monotonic()
     assert pm.stop_process(pid_id, signal.SIGQUIT, timeout=1) is True
@@ -283,13 +289,8 @@ def test_bug8_workers_of_a_sigkilled_master_are_gone(guard, pm, workdir):
 
 def test_bug8_workers_left_by_a_master_killed_from_outside_are_stopped(guard, pm, workdir):
     """php-fpm after `kill -9` of its master: the pool kept serving. stop_process must clear the group."""
-    workers_file = workdir / "workers"
-    pid_id = guard.track("seed-b8-crash")
-    assert pm.start_process(pid_id, [sys.executable, "-c", MASTER, str(workers_file)]) is True
-    guard.note(pid_id)
-    assert wait_until(workers_file.exists, 10)
-    master = pm.get_process_pid(pid_id)
-    workers = [int(w) for w in workers_file.read_text().split()]
+    pid_id = "seed-b8-crash"
+    master, workers = start_master(guard, pm, workdir, pid_id)
     os.kill(master, signal.SIGKILL)
     assert wait_until(lambda: pm.get_process_status(pid_id) == "error", 5)
     assert all(alive(w) for w in workers)
