@@ -458,7 +458,9 @@ def test_bug16_child_gets_dev_null_stdin_no_host_fds_and_default_signals(guard, 
         os.close(leaked_r)
         os.close(leaked_w)
     pid = pm.get_process_pid("seed-b16")
-    # sleep opens nothing itself: its fds and signal state are exactly what the spawn gave it.
+    # sleep opens nothing itself: its fds and signal state are exactly what the spawn gave it,
+    # once its dynamic loader has closed the libraries it mapped (a leaked fd would stay).
+    wait_until(lambda: sorted(os.listdir(f"/proc/{pid}/fd")) == ["0", "1", "2"], 5)
     fds = {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
     assert fds.pop(0) == "/dev/null"
     assert fds.pop(1) == fds.pop(2) == str(log)
